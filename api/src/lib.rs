@@ -1,0 +1,11 @@
+//! The HTTP API (API.md) and the server that runs it with the projections.
+
+pub mod extract;
+pub mod metrics;
+pub mod problem;
+pub mod routes;
+pub mod server;
+pub mod state;
+
+pub use server::{RunningServer, ServerConfig, StartError};
+pub use state::AppState;

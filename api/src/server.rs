@@ -1,0 +1,229 @@
+//! Composition root: wire the store, the command service, the projection runners and the HTTP
+//! router into one running server, and take it down gracefully.
+
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::state::AppState;
+use restock_application::agent::{AgentMetrics, ChatModel};
+use restock_application::ports::{Clock, EventStore, SystemClock};
+use restock_application::thresholds::Thresholds;
+use restock_application::ProductCommands;
+use restock_infrastructure::event_store::event_store_for;
+use restock_infrastructure::llm::{LlmSetupError, OpenAiClient};
+use restock_infrastructure::notifier::{NotifyError, WebhookClient};
+use restock_infrastructure::tokens::{load_or_create_secret, TokenError, TokenKeys};
+use restock_infrastructure::{Db, DbError};
+use restock_projections::agent::delivery::WebhookDelivery;
+use restock_projections::agent::{AgentConfig, AgentWorker};
+use restock_projections::expiry::ExpirySweeper;
+use restock_projections::read_models::daily_demand::SqlDemandReader;
+use restock_projections::read_models::forecasts::SqlForecasts;
+use restock_projections::scheduler::ThresholdScheduler;
+use restock_projections::{ProjectionRunner, Wakeup};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Everything `restock serve` needs, parsed and validated once at start-up.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub database_url: String,
+    pub bind: SocketAddr,
+    pub jwt_secret: Option<String>,
+    /// How often the scheduler recomputes every tenant's minimums.
+    pub forecast_interval: Duration,
+    /// The agent: policy or LLM backend, webhook, worker timing.
+    pub agent: AgentConfig,
+}
+
+impl ServerConfig {
+    /// Defaults for everything but the database: an ephemeral port, a generated secret (SQLite
+    /// only), hourly forecasts.
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            jwt_secret: None,
+            forecast_interval: Duration::from_secs(3600),
+            agent: AgentConfig::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error("RESTOCK_JWT_SECRET is required when the store is Postgres")]
+    MissingSecret,
+    #[error("binding {0}: {1}")]
+    Bind(SocketAddr, std::io::Error),
+    #[error(transparent)]
+    Llm(#[from] LlmSetupError),
+    #[error(transparent)]
+    Webhook(#[from] NotifyError),
+}
+
+/// The signing keys: the configured secret, or on the embedded store one kept in its data
+/// directory so that `restock token` and `restock serve` agree with no setup.
+pub fn token_keys(database_url: &str, secret: Option<&str>) -> Result<TokenKeys, StartError> {
+    if let Some(secret) = secret {
+        return Ok(TokenKeys::new(secret.as_bytes())?);
+    }
+    match sqlite_data_dir(database_url) {
+        Some(dir) => Ok(TokenKeys::new(&load_or_create_secret(&dir)?)?),
+        None => Err(StartError::MissingSecret),
+    }
+}
+
+/// The folder holding an SQLite database file (`None` for Postgres).
+pub fn sqlite_data_dir(database_url: &str) -> Option<PathBuf> {
+    let path = database_url.strip_prefix("sqlite://")?;
+    let path = path.split('?').next().unwrap_or(path);
+    Some(
+        std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".")),
+    )
+}
+
+/// The runners for every projection, in the order they are reported.
+pub fn runners(db: &Db, store: &Arc<dyn EventStore>) -> Vec<ProjectionRunner> {
+    restock_projections::all()
+        .into_iter()
+        .map(|p| ProjectionRunner::new(db.clone(), store.clone(), p))
+        .collect()
+}
+
+/// Build the shared state on an already migrated database.
+pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
+    let store = event_store_for(&db);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let runners = runners(&db, &store);
+    let commands = Arc::new(ProductCommands::new(store.clone(), clock.clone()));
+    let thresholds = Arc::new(Thresholds {
+        commands: commands.clone(),
+        demand: Arc::new(SqlDemandReader::new(db.clone())),
+        forecasts: Arc::new(SqlForecasts::new(db.clone())),
+    });
+    AppState {
+        commands,
+        thresholds,
+        db,
+        store,
+        clock,
+        tokens: Arc::new(tokens),
+        wake: Wakeup::new(),
+        runners: Arc::new(runners),
+        metrics: Arc::new(Metrics::default()),
+        agent_metrics: Arc::new(AgentMetrics::default()),
+    }
+}
+
+/// The agent worker and, when a webhook is configured, the notification delivery task.
+fn spawn_agent(
+    state: &AppState,
+    config: &AgentConfig,
+    stop: &watch::Receiver<bool>,
+) -> Result<Vec<JoinHandle<()>>, StartError> {
+    let chat: Option<Arc<dyn ChatModel>> = match &config.llm {
+        Some(llm) => Some(Arc::new(OpenAiClient::new(llm.clone())?)),
+        None => None,
+    };
+    let worker = AgentWorker::new(
+        state.db.clone(),
+        state.commands.clone(),
+        state.wake.clone(),
+        state.agent_metrics.clone(),
+        config.clone(),
+        chat,
+    );
+    let mut tasks = vec![tokio::spawn(worker.run(stop.clone()))];
+    if let Some(url) = &config.webhook_url {
+        let client = WebhookClient::new(url, Duration::from_secs(10))?;
+        let delivery = WebhookDelivery::new(state.db.clone(), client, state.agent_metrics.clone());
+        tasks.push(tokio::spawn(delivery.run(stop.clone())));
+    }
+    Ok(tasks)
+}
+
+/// A server running in this process: the HTTP listener plus every background worker.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// Connect, migrate, start the projection runners and listen.
+    pub async fn start(config: &ServerConfig) -> Result<Self, StartError> {
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        let tokens = token_keys(&config.database_url, config.jwt_secret.as_deref())?;
+        let state = app_state(db, tokens);
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| StartError::Bind(config.bind, e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Bind(config.bind, e))?;
+        let (shutdown, stop) = watch::channel(false);
+        let mut tasks = Vec::new();
+        state.wake.listen(&state.db);
+        for runner in state.runners.iter().cloned() {
+            tasks.push(tokio::spawn(
+                runner.run(state.wake.subscribe(), stop.clone()),
+            ));
+        }
+        let sweeper =
+            ExpirySweeper::new(state.db.clone(), state.commands.clone(), state.wake.clone());
+        tasks.push(tokio::spawn(sweeper.run(stop.clone())));
+        let scheduler = ThresholdScheduler::new(
+            state.db.clone(),
+            state.thresholds.clone(),
+            config.forecast_interval,
+        );
+        tasks.push(tokio::spawn(scheduler.run(stop.clone())));
+        tasks.extend(spawn_agent(&state, &config.agent, &stop)?);
+        let app = routes::router(state.clone());
+        let mut http_stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = http_stop.wait_for(|stop| *stop).await;
+                })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "http server failed");
+            }
+        }));
+        tracing::info!(%addr, backend = ?state.db.backend(), "restock listening");
+        Ok(Self {
+            addr,
+            state,
+            shutdown,
+            tasks,
+        })
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stop accepting requests, let in-flight ones finish, stop the workers, close the pool.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.state.db.close().await;
+    }
+}

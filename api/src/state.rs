@@ -1,0 +1,71 @@
+//! What every handler can reach.
+
+use crate::metrics::Metrics;
+use crate::problem::ApiError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use restock_application::agent::AgentMetrics;
+use restock_application::ports::{Clock, EventStore};
+use restock_application::thresholds::Thresholds;
+use restock_application::{CommandContext, Executed, Outcome, ProductCommands};
+use restock_domain::{ProductCommand, Sku};
+use restock_infrastructure::tokens::TokenKeys;
+use restock_infrastructure::Db;
+use restock_projections::{ProjectionRunner, Wakeup};
+use serde_json::Value;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub store: Arc<dyn EventStore>,
+    pub commands: Arc<ProductCommands>,
+    pub thresholds: Arc<Thresholds>,
+    pub clock: Arc<dyn Clock>,
+    pub tokens: Arc<TokenKeys>,
+    pub wake: Wakeup,
+    pub runners: Arc<Vec<ProjectionRunner>>,
+    pub metrics: Arc<Metrics>,
+    pub agent_metrics: Arc<AgentMetrics>,
+}
+
+impl AppState {
+    /// Execute a product command and answer with `render`'s status and body. The same rendering
+    /// is stored with an idempotency key, so a repeat gets byte-for-byte the first answer.
+    pub async fn execute(
+        &self,
+        ctx: &CommandContext,
+        sku: &Sku,
+        command: ProductCommand,
+        render: impl Fn(&Executed) -> (StatusCode, Value) + Send + Sync,
+    ) -> Result<Response, ApiError> {
+        let stored = |e: &Executed| {
+            let (status, body) = render(e);
+            (status.as_u16(), body)
+        };
+        match self.commands.execute(ctx, sku, command, &stored).await? {
+            Outcome::Executed(executed) => {
+                if !executed.recorded.is_empty() {
+                    self.wake.wake();
+                    self.metrics.events_appended(executed.recorded.len());
+                }
+                let (status, body) = render(&executed);
+                Ok(respond(status, body))
+            }
+            Outcome::Replayed(record) => {
+                let status = StatusCode::from_u16(record.status)
+                    .map_err(|e| ApiError::internal(format!("stored status: {e}")))?;
+                Ok(respond(status, record.body))
+            }
+        }
+    }
+}
+
+fn respond(status: StatusCode, body: Value) -> Response {
+    if status == StatusCode::NO_CONTENT {
+        status.into_response()
+    } else {
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,175 @@
+//! The OpenAI-compatible chat-completions exchange, as a port: the request the agent sends, the
+//! reply it understands, and the failures it tells apart. The HTTP adapter lives in
+//! `infrastructure::llm`; tests script a stub server speaking the same wire format.
+
+use super::context::AgentContext;
+use super::tools::tool_schemas;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::time::Instant;
+
+/// Bumped whenever the prompt's wording or shape changes; recorded with every decision.
+pub const PROMPT_VERSION: &str = "agent-v1";
+
+const SYSTEM_PROMPT: &str = "You are the replenishment agent of Restock, an inventory system. \
+A product has just fallen below its minimum stock and no purchase request is open for it. \
+Decide what to do by calling tools; do not answer with text. \
+Use refill_stock to open one purchase request: order enough to cover the minimum plus the demand \
+expected during the supplier's lead time, within the stated maximum. \
+Use notify_manager when a human should know (the product is out of stock, or the minimum looks unreliable). \
+The current stock is given below, so check_stock is rarely needed.";
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+/// A tool call as the model sent it: `arguments` is a JSON string that may be anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RawToolCall {
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatReply {
+    pub tool_calls: Vec<RawToolCall>,
+    pub content: Option<String>,
+    pub usage: Option<Usage>,
+    /// The model the server says answered (may differ from the one asked).
+    pub model: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ChatError {
+    #[error("no reply before the deadline")]
+    Timeout,
+    #[error("HTTP {0}")]
+    Status(u16),
+    #[error("transport: {0}")]
+    Transport(String),
+    #[error("unreadable reply: {0}")]
+    Malformed(String),
+}
+
+impl ChatError {
+    /// The `fallback_reason` code.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Timeout => "timeout".to_owned(),
+            Self::Status(s) => format!("http_{s}"),
+            Self::Transport(_) => "transport".to_owned(),
+            Self::Malformed(_) => "malformed_response".to_owned(),
+        }
+    }
+
+    /// Failures that say the provider is unhealthy (not that one reply was odd) count towards
+    /// opening the circuit breaker.
+    pub fn trips_breaker(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Transport(_) => true,
+            Self::Status(s) => *s == 429 || *s >= 500,
+            Self::Malformed(_) => false,
+        }
+    }
+}
+
+/// One chat completion. Implementations may retry at most once and must give up by `deadline`.
+#[async_trait]
+pub trait ChatModel: Send + Sync + 'static {
+    /// The model asked for.
+    fn model(&self) -> &str;
+
+    async fn complete(&self, request: &Value, deadline: Instant) -> Result<ChatReply, ChatError>;
+}
+
+/// The facts the model decides on, as compact JSON in the user message.
+fn facts(ctx: &AgentContext) -> Value {
+    json!({
+        "sku": ctx.sku,
+        "name": ctx.name,
+        "on_hand": ctx.on_hand,
+        "reserved": ctx.reserved,
+        "available": ctx.available,
+        "minimum": ctx.minimum(),
+        "minimum_source": ctx.threshold.source,
+        "forecast_model": ctx.threshold.model,
+        "lead_time_days": ctx.lead_time_days,
+        "lead_time_demand": ctx.lead_time_demand(),
+        "reorder_quantity": ctx.reorder_quantity,
+        "supplier": ctx.supplier,
+        "unit": ctx.unit,
+        "max_refill_quantity": ctx.max_refill(),
+        "trigger_event": ctx.trigger.event_type,
+    })
+}
+
+/// The request body for `POST {base}/chat/completions`.
+pub fn chat_request(model: &str, ctx: &AgentContext) -> Value {
+    json!({
+        "model": model,
+        "messages": [
+            { "role": "system", "content": SYSTEM_PROMPT },
+            { "role": "user", "content": format!("Product below its minimum:\n{}", facts(ctx)) },
+        ],
+        "tools": tool_schemas(ctx),
+        // Ollama ignores it and LM Studio may still answer in text: the reply is checked anyway.
+        "tool_choice": "required",
+        "parallel_tool_calls": true,
+        "temperature": 0,
+    })
+}
+
+/// JSON with object keys sorted at every level, so equal requests hash equal whatever map
+/// order serde_json was built with.
+pub fn canonical_json(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                let mut out = serde_json::Map::new();
+                for (k, v) in entries {
+                    out.insert(k.clone(), sorted(v));
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    // With serde_json's default BTreeMap the map is already sorted; with `preserve_order` the
+    // explicit sort above is what makes this canonical.
+    sorted(value).to_string()
+}
+
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_ignores_key_order() {
+        let a: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"y":2,"x":[{"q":1,"p":2}]}}"#).expect("a");
+        let b: Value =
+            serde_json::from_str(r#"{"a":{"x":[{"p":2,"q":1}],"y":2},"b":1}"#).expect("b");
+        assert_eq!(canonical_json(&a), canonical_json(&b));
+        assert_eq!(sha256_hex(&canonical_json(&a)).len(), 64);
+    }
+
+    #[test]
+    fn error_codes() {
+        assert_eq!(ChatError::Status(429).code(), "http_429");
+        assert!(ChatError::Status(500).trips_breaker());
+        assert!(!ChatError::Status(400).trips_breaker());
+        assert!(!ChatError::Malformed("x".into()).trips_breaker());
+    }
+}

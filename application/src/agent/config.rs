@@ -1,0 +1,42 @@
+//! Agent settings, parsed once at start-up (env `RESTOCK_LLM_*`, `RESTOCK_AGENT_*`,
+//! `RESTOCK_WEBHOOK_URL`; see the CLI) and passed in by the composition root.
+
+use std::time::Duration;
+
+/// An OpenAI-compatible chat-completions endpoint and the guard rails around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LlmConfig {
+    /// e.g. `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama); requests go to
+    /// `{base_url}/chat/completions`.
+    pub base_url: String,
+    pub api_key: Option<String>,
+    pub model: String,
+    /// One HTTP request's timeout.
+    pub request_timeout: Duration,
+    /// The whole decision's LLM budget of time, the single retry included.
+    pub deadline: Duration,
+    /// 0 or 1: retries of a timed-out, failed-to-connect or 5xx request. Never on 429.
+    pub max_retries: u8,
+    /// Consecutive provider failures that open the circuit breaker.
+    pub breaker_threshold: u32,
+    /// How long the breaker stays open before one trial call.
+    pub breaker_cooldown: Duration,
+    /// LLM decisions per tenant per UTC day; the policy decides once it is spent.
+    pub calls_per_day: u32,
+}
+
+impl LlmConfig {
+    pub fn new(base_url: String, api_key: Option<String>, model: String) -> Self {
+        Self {
+            base_url,
+            api_key,
+            model,
+            request_timeout: Duration::from_secs(20),
+            deadline: Duration::from_secs(45),
+            max_retries: 1,
+            breaker_threshold: 5,
+            breaker_cooldown: Duration::from_secs(60),
+            calls_per_day: 500,
+        }
+    }
+}

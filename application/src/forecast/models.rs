@@ -1,0 +1,410 @@
+//! The forecasting models: each turns a training series into point forecasts for `horizon`
+//! days, and the augurs ones also into prediction intervals.
+//!
+//! - seasonal naive (period 7): each weekday repeats last week's value; the baseline;
+//! - mean: the mean of what exists, for histories too short for anything else;
+//! - Croston, SBA, TSB: for intermittent demand (mostly zero days); censored days are skipped;
+//! - MSTL + AutoETS (augurs): weekly seasonality removed by MSTL, the rest forecast by AutoETS;
+//! - AutoETS without seasonality (augurs), for comparison.
+//!
+//! Models without native intervals get them from holdout errors in [`super::selection`].
+//! Every forecast is checked for NaN/inf and clipped at zero: demand is never negative.
+
+use augurs::ets::AutoETS;
+use augurs::forecaster::transforms::LinearInterpolator;
+use augurs::forecaster::{Forecaster, Transformer};
+use augurs::mstl::MSTLModel;
+use augurs::{Fit, Predict};
+use serde::Serialize;
+
+/// Length of the seasonal cycle in days (the week).
+pub const SEASON: usize = 7;
+
+/// Days of history the augurs models see (see [`recent`]).
+pub const SMOOTHING_WINDOW_DAYS: usize = 182;
+/// Smoothing constant of Croston and SBA: low, since demand sizes and intervals are noisy.
+const CROSTON_ALPHA: f64 = 0.1;
+/// TSB smoothing of the demand size and of the probability of a demand day.
+const TSB_ALPHA: f64 = 0.1;
+const TSB_BETA: f64 = 0.1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    MeanFallback,
+    SeasonalNaive,
+    Croston,
+    Sba,
+    Tsb,
+    MstlEts,
+    Ets,
+}
+
+impl ModelKind {
+    /// The name shown to users and stored in `ReorderPointRecalculated`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::MeanFallback => "mean_fallback",
+            Self::SeasonalNaive => "seasonal_naive",
+            Self::Croston => "croston",
+            Self::Sba => "sba",
+            Self::Tsb => "tsb",
+            Self::MstlEts => "mstl_ets",
+            Self::Ets => "ets",
+        }
+    }
+
+    /// Whether the model gives its own prediction intervals.
+    pub fn has_native_interval(self) -> bool {
+        matches!(self, Self::MstlEts | Self::Ets)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("{model} needs at least {needed} days of history, got {got}")]
+    NotEnoughData {
+        model: &'static str,
+        needed: usize,
+        got: usize,
+    },
+    #[error("{model} found no day with demand")]
+    NoDemand { model: &'static str },
+    #[error("{model} failed: {message}")]
+    Failed {
+        model: &'static str,
+        message: String,
+    },
+    #[error("{model} produced a value that is not a finite number")]
+    NonFinite { model: &'static str },
+}
+
+/// What a model is trained on; both views describe the same days (see [`super::series`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TrainingData<'a> {
+    /// Gap-free: censored days interpolated.
+    pub imputed: &'a [f64],
+    /// `None` on censored days.
+    pub observations: &'a [Option<f64>],
+}
+
+/// Point forecasts and, if the model has them, interval bounds, all of length `horizon`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub mean: Vec<f64>,
+    pub interval: Option<Interval>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+}
+
+/// Fits `kind` to `data` and forecasts `horizon` days; `level` is the interval coverage.
+pub fn predict(
+    kind: ModelKind,
+    data: TrainingData<'_>,
+    horizon: usize,
+    level: f64,
+) -> Result<Prediction, ModelError> {
+    let raw = match kind {
+        ModelKind::MeanFallback => mean(data.imputed, horizon),
+        ModelKind::SeasonalNaive => seasonal_naive(data.imputed, horizon),
+        ModelKind::Croston => croston(data.observations, horizon, 1.0, kind),
+        // Syntetos-Boylan: Croston is biased upwards by about alpha/2.
+        ModelKind::Sba => croston(data.observations, horizon, 1.0 - CROSTON_ALPHA / 2.0, kind),
+        ModelKind::Tsb => tsb(data.observations, horizon),
+        ModelKind::MstlEts => mstl_ets(data.imputed, horizon, level),
+        ModelKind::Ets => ets(data.imputed, horizon, level),
+    }?;
+    sanitize(kind, raw)
+}
+
+/// Rejects NaN/inf and clips at zero, so a wild model can never reach a reorder point.
+fn sanitize(kind: ModelKind, mut p: Prediction) -> Result<Prediction, ModelError> {
+    let all_finite = p.mean.iter().all(|v| v.is_finite())
+        && p.interval
+            .as_ref()
+            .is_none_or(|i| i.lower.iter().chain(&i.upper).all(|v| v.is_finite()));
+    if !all_finite {
+        return Err(ModelError::NonFinite { model: kind.name() });
+    }
+    let clip = |values: &mut Vec<f64>| values.iter_mut().for_each(|v| *v = v.max(0.0));
+    clip(&mut p.mean);
+    if let Some(interval) = p.interval.as_mut() {
+        clip(&mut interval.lower);
+        clip(&mut interval.upper);
+    }
+    Ok(p)
+}
+
+fn flat(value: f64, horizon: usize) -> Prediction {
+    Prediction {
+        mean: vec![value; horizon],
+        interval: None,
+    }
+}
+
+fn mean(values: &[f64], horizon: usize) -> Result<Prediction, ModelError> {
+    if values.is_empty() {
+        return Err(ModelError::NotEnoughData {
+            model: ModelKind::MeanFallback.name(),
+            needed: 1,
+            got: 0,
+        });
+    }
+    Ok(flat(
+        values.iter().sum::<f64>() / values.len() as f64,
+        horizon,
+    ))
+}
+
+/// Day `h` ahead repeats the same weekday of the last observed week.
+pub fn seasonal_naive(values: &[f64], horizon: usize) -> Result<Prediction, ModelError> {
+    let n = values.len();
+    if n < SEASON {
+        return Err(ModelError::NotEnoughData {
+            model: ModelKind::SeasonalNaive.name(),
+            needed: SEASON,
+            got: n,
+        });
+    }
+    let last_week = &values[n - SEASON..];
+    Ok(Prediction {
+        mean: (0..horizon).map(|h| last_week[h % SEASON]).collect(),
+        interval: None,
+    })
+}
+
+/// Croston: smooths the size of nonzero demands and the interval between them separately;
+/// the daily rate is size / interval, times `debias` (1 for Croston, 1 - alpha/2 for SBA).
+/// Censored days are skipped: they are neither a demand nor a zero.
+fn croston(
+    observations: &[Option<f64>],
+    horizon: usize,
+    debias: f64,
+    kind: ModelKind,
+) -> Result<Prediction, ModelError> {
+    let mut state: Option<(f64, f64)> = None; // (size, interval)
+    let mut since_last = 0.0;
+    for y in observations.iter().flatten().copied() {
+        since_last += 1.0;
+        if y <= 0.0 {
+            continue;
+        }
+        state = Some(match state {
+            // The first demand starts both averages, its interval counted from the start.
+            None => (y, since_last),
+            Some((size, interval)) => (
+                size + CROSTON_ALPHA * (y - size),
+                interval + CROSTON_ALPHA * (since_last - interval),
+            ),
+        });
+        since_last = 0.0;
+    }
+    let (size, interval) = state.ok_or(ModelError::NoDemand { model: kind.name() })?;
+    Ok(flat(debias * size / interval, horizon))
+}
+
+/// Teunter-Syntetos-Babai: smooths the probability of a demand day every day (so the forecast
+/// decays when an item stops selling, unlike Croston) and the size on demand days.
+fn tsb(observations: &[Option<f64>], horizon: usize) -> Result<Prediction, ModelError> {
+    let known: Vec<f64> = observations.iter().flatten().copied().collect();
+    if known.is_empty() {
+        return Err(ModelError::NotEnoughData {
+            model: ModelKind::Tsb.name(),
+            needed: 1,
+            got: 0,
+        });
+    }
+    let demands: Vec<f64> = known.iter().copied().filter(|&y| y > 0.0).collect();
+    // Start from the averages over the whole history rather than the first day, so that one
+    // early spike or gap does not dominate a short series.
+    let mut probability = demands.len() as f64 / known.len() as f64;
+    let mut size = demands.iter().sum::<f64>() / demands.len().max(1) as f64;
+    for y in known {
+        if y > 0.0 {
+            probability += TSB_BETA * (1.0 - probability);
+            size += TSB_ALPHA * (y - size);
+        } else {
+            probability -= TSB_BETA * probability;
+        }
+    }
+    Ok(flat(probability * size, horizon))
+}
+
+/// The AutoETS search used by both augurs models: additive errors with a damped trend.
+///
+/// Why not the full `non_seasonal()` search (errors A and M, trend none, linear or damped):
+/// it costs about six times as much (30 ms instead of 5 ms per product on 2 years of
+/// history), which breaks the budget of 10,000 products in 30 s; a damped trend is the robust
+/// default of the forecasting literature and nests the others closely (phi near 1 is a linear
+/// trend, beta near 0 no trend). Multiplicative errors are also fragile near zero demand.
+/// Measured on the store-item sample (82 series x 4 origins, 28-day holdouts): MAE 7.23 with
+/// this search on 182 days against 7.13 with the full search on 364 days (seasonal naive 8.91).
+fn damped_trend_ets(kind: ModelKind) -> Result<AutoETS, ModelError> {
+    AutoETS::new(1, "AAN")
+        .and_then(|ets| ets.damped(true))
+        .map_err(|e| ModelError::Failed {
+            model: kind.name(),
+            message: e.to_string(),
+        })
+}
+
+/// The most recent days only: the cost of an ETS fit grows with the length of the series,
+/// and half a year holds 26 weekly cycles, plenty for a forecast of a few weeks.
+fn recent(values: &[f64]) -> &[f64] {
+    &values[values.len().saturating_sub(SMOOTHING_WINDOW_DAYS)..]
+}
+
+/// MSTL (period 7) with an AutoETS trend, wrapped in augurs' `Forecaster` with a linear
+/// interpolator (a guard: our inputs are already gap-free).
+fn mstl_ets(values: &[f64], horizon: usize, level: f64) -> Result<Prediction, ModelError> {
+    let kind = ModelKind::MstlEts;
+    let values = recent(values);
+    // MSTL needs two full cycles; checked here so the error names the real cause.
+    if values.len() < 2 * SEASON {
+        return Err(ModelError::NotEnoughData {
+            model: kind.name(),
+            needed: 2 * SEASON,
+            got: values.len(),
+        });
+    }
+    let model = MSTLModel::new(vec![SEASON], damped_trend_ets(kind)?.into_trend_model());
+    run_forecaster(kind, model, values, horizon, level)
+}
+
+fn ets(values: &[f64], horizon: usize, level: f64) -> Result<Prediction, ModelError> {
+    let kind = ModelKind::Ets;
+    run_forecaster(
+        kind,
+        damped_trend_ets(kind)?,
+        recent(values),
+        horizon,
+        level,
+    )
+}
+
+fn run_forecaster<M>(
+    kind: ModelKind,
+    model: M,
+    values: &[f64],
+    horizon: usize,
+    level: f64,
+) -> Result<Prediction, ModelError>
+where
+    M: Fit,
+    M::Fitted: Predict,
+{
+    let failed = |e: augurs::forecaster::Error| ModelError::Failed {
+        model: kind.name(),
+        message: e.to_string(),
+    };
+    let mut forecaster =
+        Forecaster::new(model).with_transformers(vec![LinearInterpolator::new().boxed()]);
+    forecaster.fit(values).map_err(failed)?;
+    let forecast = forecaster.predict(horizon, level).map_err(failed)?;
+    let interval = forecast.intervals.map(|i| Interval {
+        lower: i.lower,
+        upper: i.upper,
+    });
+    let complete = forecast.point.len() == horizon
+        && interval
+            .as_ref()
+            .is_none_or(|i| i.lower.len() == horizon && i.upper.len() == horizon);
+    if !complete {
+        return Err(ModelError::Failed {
+            model: kind.name(),
+            message: "returned fewer values than asked".to_owned(),
+        });
+    }
+    Ok(Prediction {
+        mean: forecast.point,
+        interval,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data<'a>(imputed: &'a [f64], observations: &'a [Option<f64>]) -> TrainingData<'a> {
+        TrainingData {
+            imputed,
+            observations,
+        }
+    }
+
+    #[test]
+    fn seasonal_naive_repeats_last_week() {
+        let values: Vec<f64> = (0..14).map(f64::from).collect();
+        let p = seasonal_naive(&values, 9).unwrap();
+        assert_eq!(
+            p.mean,
+            vec![7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 7.0, 8.0]
+        );
+        assert!(seasonal_naive(&values[..6], 1).is_err());
+    }
+
+    #[test]
+    fn croston_sba_tsb_on_a_regular_intermittent_pattern() {
+        // A demand of 4 every 4th day: rate 1 per day.
+        let obs: Vec<Option<f64>> = (1..=80)
+            .map(|i| Some(if i % 4 == 0 { 4.0 } else { 0.0 }))
+            .collect();
+        let imputed: Vec<f64> = obs.iter().flatten().copied().collect();
+        let d = data(&imputed, &obs);
+        let croston = predict(ModelKind::Croston, d, 3, 0.9).unwrap().mean[0];
+        let sba = predict(ModelKind::Sba, d, 3, 0.9).unwrap().mean[0];
+        let tsb = predict(ModelKind::Tsb, d, 3, 0.9).unwrap().mean[0];
+        assert!((croston - 1.0).abs() < 1e-9, "{croston}");
+        assert!((sba - 0.95).abs() < 1e-9, "{sba}");
+        assert!((tsb - 1.0).abs() < 0.3, "{tsb}");
+    }
+
+    #[test]
+    fn croston_skips_censored_days_and_tsb_decays() {
+        // With censored days counted as zeros the interval would be 2; skipped it stays 1.
+        let obs = vec![Some(2.0), None, Some(2.0), None, Some(2.0)];
+        let p = predict(ModelKind::Croston, data(&[2.0; 5], &obs), 1, 0.9).unwrap();
+        assert!((p.mean[0] - 2.0).abs() < 1e-9);
+
+        let mut stopped: Vec<Option<f64>> = vec![Some(3.0); 30];
+        stopped.extend(vec![Some(0.0); 60]);
+        let tsb = predict(ModelKind::Tsb, data(&[], &stopped), 1, 0.9)
+            .unwrap()
+            .mean[0];
+        let croston = predict(ModelKind::Croston, data(&[], &stopped), 1, 0.9)
+            .unwrap()
+            .mean[0];
+        assert!(tsb < 0.1 * croston, "tsb {tsb} croston {croston}");
+        assert!(predict(ModelKind::Croston, data(&[], &[Some(0.0)]), 1, 0.9).is_err());
+    }
+
+    #[test]
+    fn augurs_models_give_intervals_and_refuse_short_series() {
+        let values: Vec<f64> = (0..70)
+            .map(|i| 10.0 + [0.0, 1.0, 2.0, 5.0, 3.0, 8.0, 1.0][i % 7])
+            .collect();
+        let obs: Vec<Option<f64>> = values.iter().map(|&v| Some(v)).collect();
+        for kind in [ModelKind::MstlEts, ModelKind::Ets] {
+            let p = predict(kind, data(&values, &obs), 10, 0.9).unwrap();
+            let i = p.interval.unwrap();
+            assert_eq!(p.mean.len(), 10);
+            assert!(p.mean.iter().zip(&i.upper).all(|(m, u)| u >= m));
+        }
+        let short = &values[..10];
+        assert!(matches!(
+            predict(ModelKind::MstlEts, data(short, &obs[..10]), 3, 0.9),
+            Err(ModelError::NotEnoughData { .. })
+        ));
+    }
+
+    #[test]
+    fn negative_forecasts_are_clipped() {
+        let p = sanitize(ModelKind::Ets, flat(-2.0, 2)).unwrap();
+        assert_eq!(p.mean, vec![0.0, 0.0]);
+        assert!(sanitize(ModelKind::Ets, flat(f64::NAN, 1)).is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! Tests of the public entry point, `forecast_product`.
+
+use super::test_data::{
+    day_after, from_values, intermittent_series, intermittent_values, weekly_series, weekly_values,
+};
+use super::*;
+
+fn sl(level: f64) -> ServiceLevel {
+    ServiceLevel::new(level).unwrap()
+}
+
+fn run(series: &DemandSeries, lead_time: u16, level: f64) -> ForecastResult {
+    forecast_product(series, lead_time, sl(level), day_after(series))
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn weekly_series_uses_mstl_and_a_sane_reorder_point() {
+    let series = weekly_series(365, 1);
+    let r = run(&series, 7, 0.95);
+    assert_eq!(r.model, ModelKind::MstlEts);
+    assert_eq!(r.forecast.len(), MIN_HORIZON_DAYS);
+    assert_eq!(r.forecast[0].date, day_after(&series));
+    // A week of ~20 a day: about 140 units, plus a safety stock of a few sigma.
+    assert!(
+        (125.0..=160.0).contains(&r.lead_time_demand),
+        "{}",
+        r.lead_time_demand
+    );
+    assert!(
+        r.safety_stock > 0.0 && r.safety_stock < 40.0,
+        "{}",
+        r.safety_stock
+    );
+    assert!(r
+        .forecast
+        .iter()
+        .all(|d| d.lower <= d.mean && d.mean <= d.upper));
+    assert!(
+        r.holdout_mase.is_some_and(|m| m < 1.0),
+        "{:?}",
+        r.holdout_mase
+    );
+}
+
+#[test]
+fn intermittent_series_gets_a_croston_model_and_a_modest_reorder_point() {
+    let values = intermittent_values(365, 3);
+    let max_daily = values.iter().copied().fold(0.0, f64::max);
+    let r = run(&from_values(values), 7, 0.95);
+    assert!(r.intermittent);
+    assert!(
+        matches!(
+            r.model,
+            ModelKind::Croston | ModelKind::Sba | ModelKind::Tsb
+        ),
+        "{:?}",
+        r.model
+    );
+    let rop = r.reorder_point.get() as f64;
+    assert!(rop > 0.0, "an item that sells needs some stock");
+    assert!(rop < max_daily * 8.0, "rop {rop}, max daily {max_daily}");
+    assert!(r.lead_time_demand.is_finite() && r.safety_stock.is_finite());
+}
+
+#[test]
+fn higher_service_level_raises_the_reorder_point() {
+    for series in [weekly_series(200, 5), intermittent_series(200, 5)] {
+        let low = run(&series, 7, 0.80).reorder_point;
+        let high = run(&series, 7, 0.99).reorder_point;
+        assert!(high > low, "{high} <= {low}");
+    }
+}
+
+#[test]
+fn longer_lead_time_raises_the_reorder_point() {
+    for series in [weekly_series(200, 6), intermittent_series(200, 6)] {
+        let short = run(&series, 3, 0.95);
+        let long = run(&series, 21, 0.95);
+        assert!(long.reorder_point > short.reorder_point);
+        assert_eq!(long.forecast.len(), 21, "the forecast covers the lead time");
+    }
+}
+
+#[test]
+fn short_history_uses_the_flagged_mean_fallback() {
+    let series = from_values(vec![3.0, 5.0, 4.0, 0.0, 6.0, 2.0, 4.0, 5.0, 3.0, 4.0]);
+    let r = run(&series, 7, 0.95);
+    assert_eq!(r.model, ModelKind::MeanFallback);
+    assert_eq!(r.model_name(), "mean_fallback");
+    assert!((r.forecast[0].mean - 3.6).abs() < 1e-9);
+    assert!((r.lead_time_demand - 25.2).abs() < 1e-9);
+    assert!(r.safety_stock > 0.0);
+    assert_eq!(r.holdout_mae, None);
+}
+
+#[test]
+fn no_history_means_no_forecast() {
+    let today = super::test_data::start();
+    assert_eq!(
+        forecast_product(&DemandSeries::default(), 7, sl(0.95), today),
+        Ok(None)
+    );
+    // History that lies entirely in the future of `today` is ignored too.
+    let later = weekly_series(30, 1);
+    assert_eq!(forecast_product(&later, 7, sl(0.95), today), Ok(None));
+}
+
+#[test]
+fn a_today_at_the_end_of_the_calendar_is_an_error_not_a_panic() {
+    let today = NaiveDate::MAX;
+    let series = DemandSeries::from_points([(today - Days::new(3), 2.0)]).unwrap();
+    assert_eq!(
+        forecast_product(&series, 7, sl(0.95), today),
+        Err(ForecastError::DateOutOfRange { today })
+    );
+}
+
+#[test]
+fn days_since_the_last_sale_count_as_zero_demand() {
+    let series = weekly_series(200, 8);
+    let fresh = run(&series, 7, 0.95);
+    let month_later = day_after(&series) + Days::new(30);
+    let stale = forecast_product(&series, 7, sl(0.95), month_later)
+        .unwrap()
+        .unwrap();
+    assert!(stale.lead_time_demand < fresh.lead_time_demand / 2.0);
+    assert_eq!(stale.forecast[0].date, month_later);
+}
+
+#[test]
+fn censored_stockout_days_do_not_drag_the_forecast_down() {
+    let mut values = weekly_values(120, 9);
+    let n = values.len();
+    values[n - 7..].fill(0.0); // out of stock for the last week: nothing sold
+    let as_zeros = from_values(values.clone());
+    let last_week = (n - 7..n).map(|i| super::test_data::start() + Days::new(i as u64));
+    let as_censored = from_values(values).with_censored(last_week).unwrap();
+    let zeros = run(&as_zeros, 7, 0.95);
+    let censored = run(&as_censored, 7, 0.95);
+    assert!(
+        censored.lead_time_demand > zeros.lead_time_demand * 1.5,
+        "censored {} vs zeros {}",
+        censored.lead_time_demand,
+        zeros.lead_time_demand
+    );
+    // And close to the true level of about 140 a week.
+    assert!(
+        censored.lead_time_demand > 110.0,
+        "{}",
+        censored.lead_time_demand
+    );
+}
+
+#[test]
+fn all_zero_history_gives_a_zero_reorder_point() {
+    let r = run(&from_values(vec![0.0; 60]), 7, 0.95);
+    assert_eq!(r.reorder_point.get(), 0);
+    assert_eq!(r.lead_time_demand, 0.0);
+}
+
+#[test]
+fn result_converts_to_the_domain_record() {
+    let r = run(&weekly_series(100, 2), 7, 0.95);
+    let now = chrono::Utc::now();
+    let point = r.to_reorder_point(now);
+    assert_eq!(point.reorder_point, r.reorder_point);
+    assert_eq!(point.model, r.model_name());
+    assert_eq!(point.lead_time_days, 7);
+    assert_eq!(point.computed_at, now);
+}
+
+/// Run with `--release -- --ignored --nocapture`: time per series of 730 days, wall clock
+/// and CPU time of this thread (the CPU figure is what 10,000 products cost when the
+/// machine is not shared with other work).
+#[test]
+#[ignore]
+fn timing_forecast_product_730_days() {
+    let time = |name: &str, series: &[DemandSeries]| {
+        let (wall, cpu) = (std::time::Instant::now(), super::test_data::thread_cpu_ns());
+        for s in series {
+            let r = forecast_product(s, 7, sl(0.95), day_after(s)).unwrap();
+            assert!(r.is_some());
+        }
+        let n = series.len() as f64;
+        let wall_ms = wall.elapsed().as_secs_f64() * 1000.0 / n;
+        let cpu_ms = super::test_data::thread_cpu_ns()
+            .zip(cpu)
+            .map_or(f64::NAN, |(end, start)| (end - start) as f64 / 1e6 / n);
+        println!(
+            "forecast_product, {name}, 730 days, one thread: {wall_ms:.2} ms wall, {cpu_ms:.2} ms CPU per series; \
+             10,000 such products on 2 cores: {:.1} s (CPU-based)",
+            cpu_ms * 10_000.0 / 2.0 / 1000.0
+        );
+    };
+    let regular: Vec<DemandSeries> = (0..200).map(|seed| weekly_series(730, seed)).collect();
+    time("regular", &regular);
+    let sparse: Vec<DemandSeries> = (0..200)
+        .map(|seed| intermittent_series(730, seed))
+        .collect();
+    time("intermittent", &sparse);
+}

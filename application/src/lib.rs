@@ -1,0 +1,16 @@
+//! Use cases and ports. Knows the domain; knows nothing of HTTP or SQL.
+
+pub mod agent;
+pub mod demand_import;
+pub mod forecast;
+pub mod ports;
+pub mod product_commands;
+pub mod product_state;
+pub mod product_view;
+pub mod thresholds;
+
+pub use product_commands::{
+    CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,
+};
+pub use product_state::{load_product, load_product_as_of, ProductState};
+pub use product_view::ProductView;

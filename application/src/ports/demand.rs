@@ -1,0 +1,63 @@
+//! What the forecast needs from the read side: products, their demand days, and a place to keep
+//! the latest forecast for `GET /v1/products/{sku}/forecast`.
+
+use super::StoreError;
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use restock_domain::{Sku, TenantId};
+use serde::{Deserialize, Serialize};
+
+/// One day of demand for one product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemandDay {
+    pub date: NaiveDate,
+    pub quantity: i64,
+    /// Stock ran out that day: what was sold is a lower bound on demand, not demand.
+    pub censored: bool,
+}
+
+#[async_trait]
+pub trait DemandReader: Send + Sync + 'static {
+    /// Every tenant that has products.
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
+    /// The tenant's products.
+    async fn skus(&self, tenant: &TenantId) -> Result<Vec<Sku>, StoreError>;
+    /// The product's demand days, oldest first; days without a row had no demand.
+    async fn demand(&self, tenant: &TenantId, sku: &Sku) -> Result<Vec<DemandDay>, StoreError>;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HistoryPoint {
+    pub date: NaiveDate,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastPoint {
+    pub date: NaiveDate,
+    pub mean: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// The latest forecast of a product, as `GET /v1/products/{sku}/forecast` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredForecast {
+    pub sku: String,
+    pub model: String,
+    pub computed_at: DateTime<Utc>,
+    pub history: Vec<HistoryPoint>,
+    pub forecast: Vec<ForecastPoint>,
+    pub lead_time_demand: f64,
+    pub safety_stock: f64,
+    pub reorder_point: i64,
+    pub service_level: f64,
+    pub lead_time_days: i64,
+}
+
+#[async_trait]
+pub trait ForecastRepository: Send + Sync + 'static {
+    async fn save(&self, tenant: &TenantId, forecast: &StoredForecast) -> Result<(), StoreError>;
+    async fn get(&self, tenant: &TenantId, sku: &Sku)
+        -> Result<Option<StoredForecast>, StoreError>;
+}

@@ -1,0 +1,9 @@
+//! Ports: what the application needs from the outside world, as traits.
+
+pub mod clock;
+pub mod demand;
+pub mod event_store;
+
+pub use clock::{Clock, SystemClock};
+pub use demand::*;
+pub use event_store::*;

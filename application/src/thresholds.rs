@@ -1,0 +1,170 @@
+//! Recomputing minimums: each product's demand history through the forecast engine, and a
+//! `ReorderPointRecalculated` event when the reorder point changed.
+//!
+//! A manual minimum still wins (the aggregate keeps both and reports the manual one); the
+//! forecast minimum is recorded regardless, so it is ready when the manual one is cleared.
+
+use crate::forecast::{forecast_product, DemandSeries, ForecastResult};
+use crate::ports::{
+    DemandDay, DemandReader, ForecastPoint, ForecastRepository, HistoryPoint, StoreError,
+    StoredForecast, StreamId,
+};
+use crate::product_commands::{CommandContext, CommandError, Executed, Outcome, ProductCommands};
+use crate::product_state::load_product;
+use chrono::{DateTime, SubsecRound, Utc};
+use restock_domain::{ProductCommand, Sku, TenantId};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// Days of history shown with a forecast.
+const HISTORY_SHOWN_DAYS: usize = 90;
+/// Products forecast at once: the fits are CPU-bound and run on the blocking pool.
+const PARALLELISM: usize = 4;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RecomputeSummary {
+    pub products: usize,
+    pub changed: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecomputeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+pub struct Thresholds {
+    pub commands: Arc<ProductCommands>,
+    pub demand: Arc<dyn DemandReader>,
+    pub forecasts: Arc<dyn ForecastRepository>,
+}
+
+impl Thresholds {
+    /// Recompute every tenant's products.
+    pub async fn recompute_all(&self) -> Result<RecomputeSummary, RecomputeError> {
+        let mut total = RecomputeSummary::default();
+        for tenant in self.demand.tenants().await? {
+            let s = self.recompute_tenant(&tenant).await?;
+            total.products += s.products;
+            total.changed += s.changed;
+        }
+        Ok(total)
+    }
+
+    /// Recompute one tenant's products. `products` counts those with a forecast.
+    pub async fn recompute_tenant(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<RecomputeSummary, RecomputeError> {
+        let skus = self.demand.skus(tenant).await?;
+        let mut summary = RecomputeSummary::default();
+        for chunk in skus.chunks(PARALLELISM) {
+            let results = futures::future::join_all(
+                chunk.iter().map(|sku| self.recompute_product(tenant, sku)),
+            )
+            .await;
+            for result in results {
+                if let Some(changed) = result? {
+                    summary.products += 1;
+                    summary.changed += usize::from(changed);
+                }
+            }
+        }
+        Ok(summary)
+    }
+
+    /// `Some(changed)` when the product has history to forecast from.
+    pub async fn recompute_product(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+    ) -> Result<Option<bool>, RecomputeError> {
+        let store = self.commands.store();
+        let state = load_product(store.as_ref(), &StreamId::product(tenant, sku)).await?;
+        let Some(details) = state.product.details.clone() else {
+            return Ok(None);
+        };
+        let days = self.demand.demand(tenant, sku).await?;
+        let now = self.commands.clock().now().trunc_subsecs(6);
+        let today = now.date_naive();
+        let fitted = tokio::task::spawn_blocking(move || {
+            fit(&days, details.lead_time_days, details.service_level, today)
+        })
+        .await
+        .map_err(|e| StoreError(format!("forecast task failed: {e}")))?;
+        let Some((result, history)) = fitted else {
+            return Ok(None);
+        };
+        let ctx = CommandContext::new(tenant.clone(), "system:forecast");
+        let command = ProductCommand::RecalculateReorderPoint {
+            point: result.to_reorder_point(now),
+        };
+        let ignore = |_: &Executed| (200u16, serde_json::Value::Null);
+        let changed = match self.commands.execute(&ctx, sku, command, &ignore).await? {
+            Outcome::Executed(e) => !e.recorded.is_empty(),
+            Outcome::Replayed(_) => false,
+        };
+        self.forecasts
+            .save(tenant, &stored(sku, &result, history, now))
+            .await?;
+        Ok(Some(changed))
+    }
+}
+
+/// Fit the forecast on the product's days; `None` without any history.
+fn fit(
+    days: &[DemandDay],
+    lead_time_days: u16,
+    service_level: restock_domain::ServiceLevel,
+    today: chrono::NaiveDate,
+) -> Option<(ForecastResult, Vec<HistoryPoint>)> {
+    let series = DemandSeries::from_points(days.iter().map(|d| (d.date, d.quantity as f64)))
+        .and_then(|s| s.with_censored(days.iter().filter(|d| d.censored).map(|d| d.date)))
+        .map_err(|e| tracing::warn!(error = %e, "demand series rejected"))
+        .ok()?;
+    let result = forecast_product(&series, lead_time_days, service_level, today)
+        .map_err(|e| tracing::warn!(error = %e, "forecast failed"))
+        .ok()??;
+    let history = days
+        .iter()
+        .rev()
+        .take(HISTORY_SHOWN_DAYS)
+        .rev()
+        .map(|d| HistoryPoint {
+            date: d.date,
+            quantity: d.quantity,
+        })
+        .collect();
+    Some((result, history))
+}
+
+fn stored(
+    sku: &Sku,
+    r: &ForecastResult,
+    history: Vec<HistoryPoint>,
+    now: DateTime<Utc>,
+) -> StoredForecast {
+    StoredForecast {
+        sku: sku.to_string(),
+        model: r.model_name().to_owned(),
+        computed_at: now,
+        history,
+        forecast: r
+            .forecast
+            .iter()
+            .map(|d| ForecastPoint {
+                date: d.date,
+                mean: d.mean,
+                lower: d.lower,
+                upper: d.upper,
+            })
+            .collect(),
+        lead_time_demand: r.lead_time_demand,
+        safety_stock: r.safety_stock,
+        reorder_point: r.reorder_point.get(),
+        service_level: r.service_level,
+        lead_time_days: i64::from(r.lead_time_days),
+    }
+}

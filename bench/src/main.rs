@@ -1,0 +1,507 @@
+//! `restock-bench`: the core's performance figures, each next to a baseline measured in the same
+//! run on the same machine. Run against PostgreSQL:
+//!
+//! ```sh
+//! cargo run --release -p restock-bench -- [--seconds 10] [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
+//! ```
+//!
+//! `core` (the default, with the others):
+//! 1. commands/s through HTTP, 16 clients on distinct products, vs pgbench running a one-row
+//!    insert transaction of the same shape into an `events`-shaped table;
+//! 2. command latency on a product with 100k events vs a fresh product;
+//! 3. projection rebuild speed (events/s);
+//! 4. GET product latency p50/p99 at a steady 500 requests/s.
+//!
+//! `reservations`: reservations/s through HTTP on one hot product and spread over many.
+//!
+//! `thresholds`: recompute time for 10,000 products x 730 days of demand history.
+//!
+//! Pick with `--only core|reservations|thresholds`.
+
+use anyhow::{bail, Context};
+use restock_api::{RunningServer, ServerConfig};
+use restock_domain::TenantId;
+use restock_infrastructure::tokens::{Role, TokenKeys};
+use restock_infrastructure::Db;
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "bench-secret-that-is-long-enough-0123456789";
+const CLIENTS: usize = 16;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let seconds: u64 = flag("--seconds")
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(10);
+    let admin =
+        flag("--admin-url").unwrap_or_else(restock_infrastructure::testing::postgres_admin_url);
+    std::env::set_var("TEST_DATABASE_URL", &admin);
+
+    let url = restock_infrastructure::testing::fresh_database_url(
+        restock_infrastructure::Backend::Postgres,
+    )
+    .await?;
+    println!(
+        "machine: {} cores; database {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        url
+    );
+    let server = RunningServer::start(&ServerConfig {
+        jwt_secret: Some(SECRET.into()),
+        ..ServerConfig::new(url.clone())
+    })
+    .await?;
+    let base = server.base_url();
+    let token = TokenKeys::new(SECRET.as_bytes())?.issue(
+        "bench",
+        &TenantId::parse("bench")?,
+        Role::Manager,
+        chrono::Utc::now() + chrono::Duration::hours(2),
+    )?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let only = flag("--only");
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    if wanted("core") {
+        core(&server, &client, &base, &token, &url, seconds).await?;
+    }
+    if wanted("reservations") {
+        reservations(&client, &base, &token, seconds).await?;
+    }
+    if wanted("thresholds") {
+        let products: usize = flag("--products")
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(10_000);
+        thresholds(&server, products).await?;
+    }
+    server.shutdown().await;
+    if wanted("core") {
+        rebuild(&url).await?;
+    }
+    Ok(())
+}
+
+/// Rebuild speed (figure 3) over everything the run wrote, with the server stopped so that no
+/// live runner shares the work.
+async fn rebuild(url: &str) -> anyhow::Result<()> {
+    let db = Db::connect(url).await?;
+    let store = restock_infrastructure::event_store::event_store_for(&db);
+    for runner in restock_api::server::runners(&db, &store) {
+        let started = Instant::now();
+        runner.reset().await?;
+        let applied = runner.catch_up().await?;
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "\n[3] rebuild {}: {applied} events in {secs:.2} s = {:.0} events/s (target >= 50k)",
+            runner.name(),
+            applied as f64 / secs
+        );
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn core(
+    server: &RunningServer,
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    url: &str,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let (client, base, token) = (client, base.to_owned(), token.to_owned());
+    // 1. Throughput vs pgbench.
+    for i in 0..CLIENTS {
+        put(client, &base, &token, &format!("P{i}")).await?;
+    }
+    let restock_rate =
+        command_throughput(client, &base, &token, Duration::from_secs(seconds)).await?;
+    let pgbench_rate = pgbench_insert_rate(url, seconds)?;
+    println!("\n[1] commands/s via HTTP, {CLIENTS} clients, distinct products: {restock_rate:.0}");
+    println!("    pgbench one-row insert transaction, {CLIENTS} clients:        {pgbench_rate:.0}");
+    println!(
+        "    ratio: {:.0}% (target >= 50%)",
+        100.0 * restock_rate / pgbench_rate
+    );
+
+    // 2. Latency on a long stream vs a fresh one.
+    put(client, &base, &token, "LONG").await?;
+    put(client, &base, &token, "FRESH").await?;
+    seed_long_stream(&server.state.db, "LONG", 100_000).await?;
+    // The first command on LONG folds the seeded events once and writes a snapshot. Let the
+    // projections digest the seeded events before timing, so they do not compete for the CPU.
+    receipt(client, &base, &token, "LONG").await?;
+    wait_caught_up(server).await?;
+    let long = latencies(client, &base, &token, "LONG", 300).await?;
+    let fresh = latencies(client, &base, &token, "FRESH", 300).await?;
+    println!(
+        "\n[2] command latency p50/p99, 100k-event product: {:.2}/{:.2} ms",
+        long.0, long.1
+    );
+    println!(
+        "    command latency p50/p99, fresh product:      {:.2}/{:.2} ms",
+        fresh.0, fresh.1
+    );
+    println!("    ratio p50: {:.2}x (target within 2x)", long.0 / fresh.0);
+
+    // 4. Reads at a steady rate.
+    let (p50, p99, n) =
+        steady_reads(client, &base, &token, 500, Duration::from_secs(seconds)).await?;
+    println!("\n[4] GET product at 500 req/s for {seconds} s ({n} requests): p50 {p50:.2} ms, p99 {p99:.2} ms");
+    Ok(())
+}
+
+/// Reservations/s with 16 clients: all on one hot product, then each on its own product.
+async fn reservations(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    put(client, base, token, "HOT").await?;
+    stock(client, base, token, "HOT", 1_000_000_000).await?;
+    for i in 0..CLIENTS {
+        put(client, base, token, &format!("R{i}")).await?;
+        stock(client, base, token, &format!("R{i}"), 1_000_000_000).await?;
+    }
+    let hot = reserve_rate(client, base, token, |_| "HOT".to_owned(), seconds).await?;
+    let spread = reserve_rate(client, base, token, |i| format!("R{i}"), seconds).await?;
+    println!("\n[R] reservations/s, {CLIENTS} clients: one hot product {hot:.0}, spread over {CLIENTS} products {spread:.0}");
+    Ok(())
+}
+
+async fn stock(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    sku: &str,
+    quantity: i64,
+) -> anyhow::Result<()> {
+    let r = client
+        .post(format!("{base}/v1/products/{sku}/receipts"))
+        .bearer_auth(token)
+        .json(&json!({ "quantity": quantity }))
+        .send()
+        .await?;
+    if r.status() != reqwest::StatusCode::CREATED {
+        bail!("stock {sku}: {}", r.status());
+    }
+    Ok(())
+}
+
+async fn reserve_rate(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    sku_for: impl Fn(usize) -> String,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let (client, url, token, done) = (
+                client.clone(),
+                format!("{base}/v1/products/{}/reservations", sku_for(i)),
+                token.to_owned(),
+                done.clone(),
+            );
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    let ok = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({ "quantity": 1, "ttl_seconds": 3600 }))
+                        .send()
+                        .await
+                        .map(|r| r.status() == reqwest::StatusCode::CREATED)
+                        .unwrap_or(false);
+                    if ok {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await?;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Seed `products` products with 730 days of demand each, then time one recompute of them all.
+async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<()> {
+    use restock_application::demand_import::{record_demand_history, DemandHistory};
+    use restock_domain::{DailyDemand, Quantity, Sku};
+    let tenant = TenantId::parse("forecast-bench")?;
+    let today = chrono::Utc::now().date_naive();
+    let seeding = Instant::now();
+    for chunk in (0..products).collect::<Vec<_>>().chunks(500) {
+        let mut history = DemandHistory::default();
+        for &p in chunk {
+            let days = (1..=730i64)
+                .map(|back| {
+                    let weekly = [0.7, 0.8, 1.0, 1.0, 1.1, 1.6, 1.4][(back % 7) as usize];
+                    let noise =
+                        ((back as u64 * 2_654_435_761 + p as u64 * 97) % 100) as f64 / 100.0;
+                    let q = (10.0 + (p % 50) as f64) * weekly * (0.8 + 0.4 * noise);
+                    Ok(DailyDemand {
+                        date: today - chrono::Duration::days(back),
+                        quantity: Quantity::new(q.round() as i64)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, restock_domain::ValueError>>()?;
+            history.rows += days.len();
+            history
+                .by_sku
+                .insert(Sku::parse(&format!("F{p:05}"))?, days);
+        }
+        let ctx = restock_application::CommandContext::new(tenant.clone(), "bench");
+        record_demand_history(&server.state.commands, &ctx, history).await?;
+    }
+    server.state.wake.wake();
+    wait_caught_up(server).await?;
+    println!(
+        "\n[T] seeded {products} products x 730 days in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let started = Instant::now();
+    let summary = server.state.thresholds.recompute_tenant(&tenant).await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "    recompute: {} products ({} changed) in {secs:.1} s = {:.2} ms/product (target: 10,000 in < 30 s)",
+        summary.products,
+        summary.changed,
+        1000.0 * secs / summary.products.max(1) as f64
+    );
+    Ok(())
+}
+
+async fn put(client: &reqwest::Client, base: &str, token: &str, sku: &str) -> anyhow::Result<()> {
+    let r = client
+        .put(format!("{base}/v1/products/{sku}"))
+        .bearer_auth(token)
+        .json(&json!({ "name": sku }))
+        .send()
+        .await?;
+    if !r.status().is_success() {
+        bail!("register {sku}: {}", r.status());
+    }
+    Ok(())
+}
+
+async fn receipt(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    sku: &str,
+) -> anyhow::Result<()> {
+    stock(client, base, token, sku, 1).await
+}
+
+async fn command_throughput(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    length: Duration,
+) -> anyhow::Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + length;
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let (client, base, token, done) = (
+                client.clone(),
+                base.to_owned(),
+                token.to_owned(),
+                done.clone(),
+            );
+            tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    if receipt(&client, &base, &token, &format!("P{i}"))
+                        .await
+                        .is_ok()
+                    {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await?;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+/// pgbench's rate for the same shape of write: one transaction inserting one events row.
+fn pgbench_insert_rate(url: &str, seconds: u64) -> anyhow::Result<f64> {
+    let setup = "CREATE TABLE IF NOT EXISTS bench_events (LIKE events INCLUDING DEFAULTS INCLUDING INDEXES)";
+    run("psql", &[url, "-q", "-c", setup])?;
+    let script = std::env::temp_dir().join("restock-pgbench.sql");
+    std::fs::write(
+        &script,
+        "\\set n random(1, 1000000000)\n\
+         INSERT INTO bench_events (tenant_id, aggregate_type, aggregate_id, sequence, event_type, event_version, \
+         payload, metadata, event_id, recorded_at, occurred_at, correlation_id, actor) VALUES ('bench', 'product', \
+         'p' || :client_id, :n, 'StockReceived', 1, '{\"type\":\"StockReceived\",\"quantity\":1}', '{}', \
+         gen_random_uuid(), now(), now(), gen_random_uuid(), 'bench');\n",
+    )?;
+    let out = run(
+        "pgbench",
+        &[
+            "-n",
+            "-c",
+            &CLIENTS.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+            &script.to_string_lossy(),
+            url,
+        ],
+    )?;
+    out.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.trim_start_matches("tps = ").split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .context("pgbench printed no tps")
+}
+
+fn run(program: &str, args: &[&str]) -> anyhow::Result<String> {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {program}"))?;
+    if !out.status.success() {
+        bail!("{program} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Append `n` receipts to one product directly in SQL (as if it had lived for years).
+async fn seed_long_stream(db: &Db, sku: &str, n: i64) -> anyhow::Result<()> {
+    let Db::Postgres(pool) = db else {
+        bail!("postgres only")
+    };
+    sqlx::query(
+        "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+         metadata, event_id, recorded_at, occurred_at, correlation_id, actor) \
+         SELECT 'bench', 'product', $1, 1 + s, 'StockReceived', 1, '{\"type\":\"StockReceived\",\"quantity\":1,\"reference\":null}', \
+         '{}', gen_random_uuid(), now(), now(), gen_random_uuid(), 'bench' FROM generate_series(1, $2) AS s",
+    )
+    .bind(sku)
+    .bind(n)
+    .execute(pool)
+    .await?;
+    // The registration's snapshot is now stale; drop it so the next load folds the long tail once.
+    sqlx::query("DELETE FROM snapshots WHERE aggregate_id = $1")
+        .bind(sku)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn latencies(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    sku: &str,
+    n: usize,
+) -> anyhow::Result<(f64, f64)> {
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        receipt(client, base, token, sku).await?;
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok((
+        percentile(&mut samples, 0.50),
+        percentile(&mut samples, 0.99),
+    ))
+}
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples.get(i).copied().unwrap_or(f64::NAN)
+}
+
+async fn wait_caught_up(server: &RunningServer) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        let mut behind = 0;
+        for r in server.state.runners.iter() {
+            behind += r.status().await?.events_behind;
+        }
+        if behind == 0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("projections did not catch up")
+}
+
+/// Open-loop load: requests start on a fixed schedule whatever the latency, so a slow response
+/// shows up in the percentiles instead of quietly lowering the rate.
+async fn steady_reads(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    rate: u64,
+    length: Duration,
+) -> anyhow::Result<(f64, f64, usize)> {
+    let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let deadline = Instant::now() + length;
+    let mut tasks = Vec::new();
+    while Instant::now() < deadline {
+        ticker.tick().await;
+        let (client, url, token) = (
+            client.clone(),
+            format!("{base}/v1/products/P{}", tasks.len() % CLIENTS),
+            token.to_owned(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let ok = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .map(|r| r.status().is_success())
+                .unwrap_or(false);
+            (ok, started.elapsed().as_secs_f64() * 1000.0)
+        }));
+    }
+    let mut samples = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let (ok, ms) = t.await?;
+        if !ok {
+            bail!("a read failed");
+        }
+        samples.push(ms);
+    }
+    let n = samples.len();
+    Ok((
+        percentile(&mut samples, 0.50),
+        percentile(&mut samples, 0.99),
+        n,
+    ))
+}

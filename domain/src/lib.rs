@@ -1,0 +1,17 @@
+//! Restock's domain: value types parsed once at the edge, and the Product aggregate.
+//!
+//! Pure code: no I/O, no clock, no async runtime. Time comes in through commands so that a
+//! decision can be re-run later on the same inputs and give the same answer.
+
+pub mod ids;
+pub mod product;
+pub mod quantity;
+
+pub use ids::{RefillId, ReservationId, Sku, TenantId, ValueError};
+pub use product::{
+    command::{ProductCommand, ProductDetails},
+    error::ProductError,
+    event::{DailyDemand, ProductEvent, ReorderPoint},
+    MinimumSource, Product, RefillStatus, ReservationStatus,
+};
+pub use quantity::{Quantity, ServiceLevel};

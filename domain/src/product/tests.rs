@@ -1,0 +1,342 @@
+//! Domain rules, checked with cqrs-es's given/when/then framework.
+
+use super::event::DailyDemand;
+use super::*;
+use chrono::{Duration, NaiveDate, TimeZone};
+use cqrs_es::test::TestFramework;
+use uuid::Uuid;
+
+type ProductTest = TestFramework<Product>;
+
+fn q(n: i64) -> Quantity {
+    Quantity::new(n).expect("test quantity")
+}
+
+fn sku() -> Sku {
+    Sku::parse("SKU-1").expect("test sku")
+}
+
+fn registered() -> ProductEvent {
+    ProductEvent::ProductRegistered {
+        sku: sku(),
+        details: ProductDetails::defaults_for(&sku()),
+    }
+}
+
+fn received(n: i64) -> ProductEvent {
+    ProductEvent::StockReceived {
+        quantity: q(n),
+        reference: None,
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0)
+        .single()
+        .expect("valid time")
+}
+
+fn reservation(n: i64) -> (ReservationId, ProductEvent) {
+    let id = ReservationId(Uuid::new_v4());
+    let event = ProductEvent::StockReserved {
+        reservation_id: id,
+        quantity: q(n),
+        expires_at: t0() + Duration::minutes(15),
+    };
+    (id, event)
+}
+
+#[test]
+fn movements_on_an_unregistered_product_are_refused() {
+    ProductTest::with(())
+        .given_no_previous_events()
+        .when(ProductCommand::Receive {
+            quantity: q(1),
+            reference: None,
+        })
+        .then_expect_error(ProductError::NotRegistered);
+}
+
+#[test]
+fn registering_twice_with_the_same_details_records_nothing() {
+    ProductTest::with(())
+        .given(vec![registered()])
+        .when(ProductCommand::Register {
+            sku: sku(),
+            details: ProductDetails::defaults_for(&sku()),
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_sale_above_available_is_refused_and_within_it_is_recorded() {
+    ProductTest::with(())
+        .given(vec![registered(), received(5)])
+        .when(ProductCommand::Sell {
+            quantity: q(6),
+            reference: None,
+        })
+        .then_expect_error(ProductError::InsufficientStock {
+            requested: q(6),
+            available: 5,
+        });
+    ProductTest::with(())
+        .given(vec![registered(), received(5)])
+        .when(ProductCommand::Sell {
+            quantity: q(5),
+            reference: None,
+        })
+        .then_expect_events(vec![ProductEvent::StockSold {
+            quantity: q(5),
+            reference: None,
+        }]);
+}
+
+#[test]
+fn reserved_units_cannot_be_sold() {
+    let (_, reserved) = reservation(4);
+    ProductTest::with(())
+        .given(vec![registered(), received(5), reserved])
+        .when(ProductCommand::Sell {
+            quantity: q(2),
+            reference: None,
+        })
+        .then_expect_error(ProductError::InsufficientStock {
+            requested: q(2),
+            available: 1,
+        });
+}
+
+#[test]
+fn a_count_sets_on_hand_and_remembers_the_previous_figure() {
+    ProductTest::with(())
+        .given(vec![registered(), received(10)])
+        .when(ProductCommand::Count {
+            counted: q(7),
+            reason: "cycle count".into(),
+        })
+        .then_expect_events(vec![ProductEvent::StockCounted {
+            counted: q(7),
+            previous_on_hand: 10,
+            reason: "cycle count".into(),
+        }]);
+}
+
+#[test]
+fn confirming_moves_units_out_and_a_second_confirm_changes_nothing() {
+    let (id, reserved) = reservation(3);
+    let confirmed = ProductEvent::ReservationConfirmed {
+        reservation_id: id,
+        quantity: q(3),
+    };
+    ProductTest::with(())
+        .given(vec![registered(), received(5), reserved.clone()])
+        .when(ProductCommand::ConfirmReservation {
+            reservation_id: id,
+            now: t0(),
+        })
+        .then_expect_events(vec![confirmed.clone()]);
+    ProductTest::with(())
+        .given(vec![
+            registered(),
+            received(5),
+            reserved.clone(),
+            confirmed.clone(),
+        ])
+        .when(ProductCommand::ConfirmReservation {
+            reservation_id: id,
+            now: t0(),
+        })
+        .then_expect_events(vec![]);
+    ProductTest::with(())
+        .given(vec![registered(), received(5), reserved, confirmed])
+        .when(ProductCommand::ReleaseReservation { reservation_id: id })
+        .then_expect_error(ProductError::ReservationConfirmed);
+}
+
+#[test]
+fn a_reservation_past_its_deadline_cannot_be_confirmed_even_before_the_sweep() {
+    let (id, reserved) = reservation(3);
+    ProductTest::with(())
+        .given(vec![registered(), received(5), reserved])
+        .when(ProductCommand::ConfirmReservation {
+            reservation_id: id,
+            now: t0() + Duration::minutes(15),
+        })
+        .then_expect_error(ProductError::ReservationExpired);
+}
+
+#[test]
+fn expiry_is_a_no_op_before_the_deadline() {
+    let (id, reserved) = reservation(3);
+    ProductTest::with(())
+        .given(vec![registered(), received(5), reserved.clone()])
+        .when(ProductCommand::ExpireReservation {
+            reservation_id: id,
+            now: t0() + Duration::minutes(14),
+        })
+        .then_expect_events(vec![]);
+    ProductTest::with(())
+        .given(vec![registered(), received(5), reserved])
+        .when(ProductCommand::ExpireReservation {
+            reservation_id: id,
+            now: t0() + Duration::minutes(15),
+        })
+        .then_expect_events(vec![ProductEvent::ReservationExpired {
+            reservation_id: id,
+            quantity: q(3),
+        }]);
+}
+
+#[test]
+fn state_tracks_reserved_and_available_through_the_lifecycle() {
+    let (a, reserved_a) = reservation(2);
+    let (b, reserved_b) = reservation(3);
+    let mut p = Product::default();
+    for e in [
+        registered(),
+        received(10),
+        reserved_a,
+        reserved_b,
+        ProductEvent::ReservationConfirmed {
+            reservation_id: a,
+            quantity: q(2),
+        },
+        ProductEvent::ReservationExpired {
+            reservation_id: b,
+            quantity: q(3),
+        },
+    ] {
+        p.apply_event(&e);
+    }
+    assert_eq!((p.on_hand, p.reserved, p.available()), (8, 0, 8));
+    assert_eq!(p.version, 6);
+}
+
+#[test]
+fn only_one_refill_may_be_open() {
+    let open = ProductEvent::RefillRequested {
+        refill_id: RefillId(Uuid::new_v4()),
+        quantity: q(10),
+        reason: "below minimum".into(),
+        decided_by: "policy".into(),
+        trigger_event_id: None,
+    };
+    ProductTest::with(())
+        .given(vec![registered(), open])
+        .when(ProductCommand::RequestRefill {
+            refill_id: RefillId(Uuid::new_v4()),
+            quantity: q(5),
+            reason: "again".into(),
+            decided_by: "policy".into(),
+            trigger_event_id: None,
+        })
+        .then_expect_error(ProductError::RefillAlreadyOpen);
+}
+
+#[test]
+fn receiving_a_refill_adds_the_requested_quantity_by_default() {
+    let id = RefillId(Uuid::new_v4());
+    let open = ProductEvent::RefillRequested {
+        refill_id: id,
+        quantity: q(10),
+        reason: "below minimum".into(),
+        decided_by: "policy".into(),
+        trigger_event_id: None,
+    };
+    ProductTest::with(())
+        .given(vec![registered(), open])
+        .when(ProductCommand::ReceiveRefill {
+            refill_id: id,
+            quantity: None,
+        })
+        .then_expect_events(vec![ProductEvent::RefillReceived {
+            refill_id: id,
+            quantity: q(10),
+        }]);
+}
+
+#[test]
+fn a_manual_minimum_wins_over_the_forecast_until_cleared() {
+    let mut p = Product::default();
+    p.apply_event(&registered());
+    p.apply_event(&ProductEvent::ReorderPointRecalculated {
+        point: ReorderPoint {
+            reorder_point: q(12),
+            lead_time_demand: 10.0,
+            safety_stock: 2.0,
+            model: "seasonal_naive".into(),
+            service_level: 0.95,
+            lead_time_days: 7,
+            computed_at: t0(),
+        },
+    });
+    assert_eq!(
+        (p.minimum(), p.minimum_source()),
+        (Some(q(12)), MinimumSource::Forecast)
+    );
+    p.apply_event(&ProductEvent::MinimumSet { quantity: q(3) });
+    assert_eq!(
+        (p.minimum(), p.minimum_source()),
+        (Some(q(3)), MinimumSource::Manual)
+    );
+    p.apply_event(&ProductEvent::MinimumCleared);
+    assert_eq!(p.minimum(), Some(q(12)));
+}
+
+#[test]
+fn an_unchanged_reorder_point_is_not_recorded_again() {
+    let point = ReorderPoint {
+        reorder_point: q(12),
+        lead_time_demand: 10.0,
+        safety_stock: 2.0,
+        model: "mstl_ets".into(),
+        service_level: 0.95,
+        lead_time_days: 7,
+        computed_at: t0(),
+    };
+    let later = ReorderPoint {
+        computed_at: t0() + Duration::hours(1),
+        ..point.clone()
+    };
+    ProductTest::with(())
+        .given(vec![
+            registered(),
+            ProductEvent::ReorderPointRecalculated { point },
+        ])
+        .when(ProductCommand::RecalculateReorderPoint { point: later })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn importing_demand_for_a_new_sku_registers_it_with_defaults() {
+    let days = vec![DailyDemand {
+        date: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+        quantity: q(4),
+    }];
+    ProductTest::with(())
+        .given_no_previous_events()
+        .when(ProductCommand::ImportDemand {
+            sku: sku(),
+            days: days.clone(),
+        })
+        .then_expect_events(vec![
+            registered(),
+            ProductEvent::DemandHistoryImported { days },
+        ]);
+}
+
+#[test]
+fn events_round_trip_through_json_with_their_type_tag() {
+    let (_, e) = reservation(2);
+    let json = serde_json::to_value(&e).expect("serialize");
+    assert_eq!(json["type"], "StockReserved");
+    let back: ProductEvent = serde_json::from_value(json).expect("deserialize");
+    assert_eq!(back, e);
+    let reg = serde_json::to_value(registered()).expect("serialize");
+    assert_eq!(reg["name"], "SKU-1");
+    assert_eq!(
+        serde_json::from_value::<ProductEvent>(reg).ok(),
+        Some(registered())
+    );
+}

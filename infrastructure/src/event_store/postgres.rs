@@ -1,0 +1,451 @@
+//! The Postgres event store.
+//!
+//! Appends are one transaction (idempotency record, version check, events, aliases, snapshot) so
+//! a caller sees all of it or none. The global log is read in commit order: a `bigserial` is
+//! handed out at insert time, so positions commit out of order, and a reader that checkpoints the
+//! highest position seen skips a slow transaction's event when it finally commits. Instead every
+//! row carries its transaction id and the reader takes only rows from transactions older than the
+//! oldest one still running (`pg_snapshot_xmin`), ordered and checkpointed by the pair
+//! `(tx_id, global_position)`. `xid8` has no Rust type in sqlx, so it crosses the wire as text
+//! cast to `bigint` (an xid8 is a 64-bit epoch-extended counter well below `i64::MAX`).
+
+use super::{append_error, known_prefix, micros, validate};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use restock_application::ports::{
+    AppendError, AppendRequest, EventMetadata, EventStore, IdempotencyRecord, LoadedStream,
+    Position, RecordedEvent, Snapshot, StoreError, StreamId,
+};
+use restock_domain::TenantId;
+use sqlx::postgres::PgRow;
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct PostgresEventStore {
+    pool: PgPool,
+}
+
+impl PostgresEventStore {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+}
+
+/// Every column of a `RecordedEvent`, as the statements below start.
+macro_rules! select_events {
+    () => {
+        "SELECT tx_id::text::bigint AS tx, global_position, tenant_id, aggregate_type, \
+         aggregate_id, sequence, event_id, event_type, event_version, payload, correlation_id, \
+         causation_id, actor, recorded_at, occurred_at FROM events "
+    };
+}
+
+/// A stream's events after a version: a range read on the primary key, so the cost is the tail's
+/// length, not the stream's. `LIMIT NULL` means no limit.
+pub(crate) const STREAM_TAIL: &str = concat!(
+    select_events!(),
+    "WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4 \
+     ORDER BY sequence LIMIT $5"
+);
+
+/// What the stream held at a time; cut to an unbroken prefix by `known_prefix`.
+const STREAM_UNTIL: &str = concat!(
+    select_events!(),
+    "WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND recorded_at <= $4 \
+     ORDER BY sequence"
+);
+
+/// Rows of transactions that have all finished, after the checkpoint, in commit order.
+const READ_ALL: &str = concat!(
+    select_events!(),
+    "WHERE (tx_id, global_position) > ($1::bigint::text::xid8, $2) \
+       AND tx_id < pg_snapshot_xmin(pg_current_snapshot()) \
+     ORDER BY tx_id, global_position LIMIT $3"
+);
+
+fn decode(row: &PgRow) -> Result<RecordedEvent, sqlx::Error> {
+    Ok(RecordedEvent {
+        position: Position {
+            tx_id: row.try_get("tx")?,
+            global_position: row.try_get("global_position")?,
+        },
+        tenant_id: row.try_get("tenant_id")?,
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        event_id: row.try_get("event_id")?,
+        event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
+        payload: row.try_get("payload")?,
+        metadata: EventMetadata {
+            correlation_id: row.try_get("correlation_id")?,
+            causation_id: row.try_get("causation_id")?,
+            actor: row.try_get("actor")?,
+        },
+        recorded_at: row.try_get("recorded_at")?,
+        occurred_at: row.try_get("occurred_at")?,
+    })
+}
+
+fn decode_all(rows: &[PgRow]) -> Result<Vec<RecordedEvent>, StoreError> {
+    rows.iter()
+        .map(|row| decode(row).map_err(StoreError::new))
+        .collect()
+}
+
+impl PostgresEventStore {
+    async fn tail(
+        &self,
+        stream: &StreamId,
+        after_version: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(STREAM_TAIL)
+            .bind(stream.tenant.as_str())
+            .bind(stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(after_version)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::new)?;
+        decode_all(&rows)
+    }
+}
+
+#[async_trait]
+impl EventStore for PostgresEventStore {
+    async fn load(
+        &self,
+        stream: &StreamId,
+        snapshot_schema: i32,
+    ) -> Result<LoadedStream, StoreError> {
+        // Snapshot first, then the tail: both only move forward, so the tail read after it is at
+        // least as new and the pair is a consistent state.
+        let snapshot = sqlx::query(
+            "SELECT version, schema, state FROM snapshots \
+             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
+        )
+        .bind(stream.tenant.as_str())
+        .bind(stream.aggregate_type)
+        .bind(&stream.aggregate_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new)?
+        .map(|row| -> Result<Snapshot, sqlx::Error> {
+            Ok(Snapshot {
+                version: row.try_get("version")?,
+                schema: row.try_get("schema")?,
+                state: row.try_get("state")?,
+            })
+        })
+        .transpose()
+        .map_err(StoreError::new)?
+        .filter(|s| s.schema == snapshot_schema);
+        let after = snapshot.as_ref().map_or(0, |s| s.version);
+        let events = self.tail(stream, after, None).await?;
+        Ok(LoadedStream { snapshot, events })
+    }
+
+    async fn append(&self, request: AppendRequest) -> Result<Vec<RecordedEvent>, AppendError> {
+        validate(&request)?;
+        let stream = &request.stream;
+        let tenant = stream.tenant.as_str();
+        let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
+
+        // The key goes first: a repeated request is answered from its record even when its
+        // expected version has gone stale meanwhile.
+        if let Some(record) = &request.idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(tenant)
+            .bind(&record.key)
+            .bind(&record.request_hash)
+            .bind(i32::from(record.status))
+            .bind(&record.body)
+            .execute(&mut *tx)
+            .await
+            .map_err(append_error)?;
+        }
+
+        // The primary key alone catches two appends of the same version, but not an expected
+        // version ahead of the stream, which would leave a gap; nor a stale one with no events.
+        // ORDER BY ... LIMIT 1 walks the key index backwards to one entry; a plain max() may be
+        // planned as a scan of the whole stream (seen on Postgres: 35 ms at 100k events).
+        let current: i64 = sqlx::query_scalar::<_, i64>(
+            "SELECT sequence FROM events \
+             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
+             ORDER BY sequence DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(stream.aggregate_type)
+        .bind(&stream.aggregate_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(StoreError::new)?
+        .unwrap_or(0);
+        if current != request.expected_version {
+            return Err(AppendError::Conflict);
+        }
+
+        let mut recorded = Vec::with_capacity(request.events.len());
+        for (event, sequence) in request.events.iter().zip(request.expected_version + 1..) {
+            let recorded_at = micros(event.recorded_at);
+            let occurred_at = micros(event.occurred_at);
+            let metadata = serde_json::to_value(&event.metadata).map_err(StoreError::new)?;
+            let row = sqlx::query(
+                "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, \
+                 event_type, event_version, payload, metadata, event_id, recorded_at, \
+                 occurred_at, correlation_id, causation_id, actor) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                 RETURNING tx_id::text::bigint AS tx, global_position",
+            )
+            .bind(tenant)
+            .bind(stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(sequence)
+            .bind(&event.event_type)
+            .bind(event.event_version)
+            .bind(&event.payload)
+            .bind(metadata)
+            .bind(event.event_id)
+            .bind(recorded_at)
+            .bind(occurred_at)
+            .bind(event.metadata.correlation_id)
+            .bind(event.metadata.causation_id)
+            .bind(&event.metadata.actor)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(append_error)?;
+            recorded.push(RecordedEvent {
+                position: Position {
+                    tx_id: row.try_get("tx").map_err(StoreError::new)?,
+                    global_position: row.try_get("global_position").map_err(StoreError::new)?,
+                },
+                tenant_id: tenant.to_owned(),
+                aggregate_type: stream.aggregate_type.to_owned(),
+                aggregate_id: stream.aggregate_id.clone(),
+                sequence,
+                event_id: event.event_id,
+                event_type: event.event_type.clone(),
+                event_version: event.event_version,
+                payload: event.payload.clone(),
+                metadata: event.metadata.clone(),
+                recorded_at,
+                occurred_at,
+            });
+        }
+
+        // Sorted so that two appends sharing aliases lock them in the same order.
+        let mut aliases: Vec<_> = request.aliases.iter().collect();
+        aliases.sort_by_key(|a| (a.kind, a.id));
+        for alias in aliases {
+            // Naming the same stream again is harmless; naming another one is refused. The check
+            // is a separate statement so that it sees a row a concurrent append just committed.
+            let inserted = sqlx::query(
+                "INSERT INTO stream_aliases (tenant_id, kind, alias_id, aggregate_type, aggregate_id) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(tenant)
+            .bind(alias.kind)
+            .bind(alias.id)
+            .bind(stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new)?
+            .rows_affected();
+            if inserted == 1 {
+                continue;
+            }
+            let owner: Option<(String, String)> = sqlx::query_as(
+                "SELECT aggregate_type, aggregate_id FROM stream_aliases \
+                 WHERE tenant_id = $1 AND kind = $2 AND alias_id = $3",
+            )
+            .bind(tenant)
+            .bind(alias.kind)
+            .bind(alias.id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(StoreError::new)?;
+            if let Some((aggregate_type, aggregate_id)) = owner {
+                if aggregate_type != stream.aggregate_type || aggregate_id != stream.aggregate_id {
+                    return Err(AppendError::Store(StoreError(format!(
+                        "{} {} already names {aggregate_type} {aggregate_id}",
+                        alias.kind, alias.id
+                    ))));
+                }
+            }
+        }
+
+        if let Some(snapshot) = &request.snapshot {
+            // Never let an older state overwrite a newer one (a zero-event append racing a
+            // real one).
+            sqlx::query(
+                "INSERT INTO snapshots (tenant_id, aggregate_type, aggregate_id, version, schema, state) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (tenant_id, aggregate_type, aggregate_id) DO UPDATE \
+                 SET version = excluded.version, schema = excluded.schema, state = excluded.state \
+                 WHERE snapshots.version <= excluded.version",
+            )
+            .bind(tenant)
+            .bind(stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(snapshot.version)
+            .bind(snapshot.schema)
+            .bind(&snapshot.state)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::new)?;
+        }
+
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(recorded)
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamId,
+        after_version: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        self.tail(stream, after_version, Some(limit)).await
+    }
+
+    async fn read_stream_until(
+        &self,
+        stream: &StreamId,
+        as_of: DateTime<Utc>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(STREAM_UNTIL)
+            .bind(stream.tenant.as_str())
+            .bind(stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(as_of)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::new)?;
+        Ok(known_prefix(decode_all(&rows)?))
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if limit <= 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(READ_ALL)
+            .bind(after.tx_id)
+            .bind(after.global_position)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::new)?;
+        decode_all(&rows)
+    }
+
+    async fn lag(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        sqlx::query_as(
+            // Every committed event past the checkpoint counts, including those not yet readable
+            // because an older transaction is still open: they are exactly what a reader of
+            // the read model is waiting for.
+            "SELECT count(*), min(recorded_at) FROM events \
+             WHERE (tx_id, global_position) > ($1::bigint::text::xid8, $2)",
+        )
+        .bind(after.tx_id)
+        .bind(after.global_position)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::new)
+    }
+
+    async fn find_idempotency(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT key, request_hash, status, body FROM idempotency_keys \
+             WHERE tenant_id = $1 AND key = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new)?;
+        let Some(row) = row else { return Ok(None) };
+        let status: i32 = row.try_get("status").map_err(StoreError::new)?;
+        Ok(Some(IdempotencyRecord {
+            key: row.try_get("key").map_err(StoreError::new)?,
+            request_hash: row.try_get("request_hash").map_err(StoreError::new)?,
+            status: u16::try_from(status).map_err(StoreError::new)?,
+            body: row.try_get("body").map_err(StoreError::new)?,
+        }))
+    }
+
+    async fn resolve_alias(
+        &self,
+        tenant: &TenantId,
+        kind: &'static str,
+        id: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT aggregate_id FROM stream_aliases \
+             WHERE tenant_id = $1 AND kind = $2 AND alias_id = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(kind)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testing::fresh_db;
+    use crate::{Backend, Db};
+
+    /// `load` must cost the tail, not the stream: the tail query has to be a range on the primary
+    /// key (`sequence > $4` inside the index condition), not a scan filtered afterwards.
+    #[tokio::test]
+    async fn the_stream_tail_is_an_index_range_read() {
+        let Db::Postgres(pool) = fresh_db(Backend::Postgres).await.expect("db") else {
+            panic!("not postgres")
+        };
+        let mut conn = pool.acquire().await.expect("connection");
+        // With a near-empty table any plan is cheap; ask which plan the index allows.
+        sqlx::query("SET enable_seqscan = off")
+            .execute(&mut *conn)
+            .await
+            .expect("set");
+        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {}", super::STREAM_TAIL))
+            .bind("t")
+            .bind("product")
+            .bind("sku")
+            .bind(100_i64)
+            .bind(None::<i64>)
+            .fetch_all(&mut *conn)
+            .await
+            .expect("explain");
+        let plan = plan.join("\n");
+        assert!(plan.contains("events_stream_sequence"), "{plan}");
+        assert!(
+            plan.contains("Index Cond") && plan.contains("sequence >"),
+            "{plan}"
+        );
+        assert!(
+            !plan.contains("Seq Scan") && !plan.contains("Filter"),
+            "{plan}"
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! Explaining a refill after the fact (API.md `GET /v1/refills/{id}/audit`, `restock replay`).
+//!
+//! Everything but the decision comes from the event store, not from read models, so an audit
+//! is right the moment the refill exists: the refill and its lifecycle, the trigger event, the
+//! product folded up to and including the trigger, the threshold in force then, and every event
+//! the decision caused (`causation_id` = the trigger). The decision comes from the ledger, and
+//! the policy is re-run on the context recorded with it.
+
+use crate::read_models::decisions;
+use chrono::{DateTime, Utc};
+use restock_application::agent::decision::replay;
+use restock_application::agent::{AgentContext, Decision, ReplayedDecision, Threshold, TriggerRef};
+use restock_application::ports::{EventStore, RecordedEvent, StoreError, StreamId};
+use restock_application::product_state::decode;
+use restock_application::ProductView;
+use restock_domain::{Product, ProductEvent, RefillId, Sku, TenantId};
+use restock_infrastructure::{Db, DbError};
+use serde::Serialize;
+use uuid::Uuid;
+
+const PAGE: i64 = 1000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("database: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("alias names an invalid sku: {0}")]
+    BadSku(String),
+}
+
+/// API.md "Refill", plus the request's reason and its lifecycle times.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RefillView {
+    pub id: Uuid,
+    pub sku: String,
+    pub quantity: i64,
+    pub status: String,
+    pub decided_by: String,
+    pub trigger_event_id: Option<Uuid>,
+    pub reason: String,
+    pub created_at: DateTime<Utc>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub received_quantity: Option<i64>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordedDecision {
+    pub decision: Decision,
+    pub decided_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefillAudit {
+    pub refill: RefillView,
+    pub trigger: Option<RecordedEvent>,
+    pub state_at_trigger: Option<ProductView>,
+    pub threshold: Option<Threshold>,
+    pub decision: Option<RecordedDecision>,
+    pub events: Vec<RecordedEvent>,
+    pub replayed: Option<ReplayedDecision>,
+}
+
+/// The product a refill belongs to, within the tenant (`None`: no such refill for this tenant).
+pub async fn refill_sku(
+    store: &dyn EventStore,
+    tenant: &TenantId,
+    refill_id: Uuid,
+) -> Result<Option<Sku>, AuditError> {
+    match store.resolve_alias(tenant, "refill", refill_id).await? {
+        Some(sku) => Sku::parse(&sku)
+            .map(Some)
+            .map_err(|e| AuditError::BadSku(e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// Visit a stream's events in order, a page at a time (memory stays bounded on long streams).
+async fn each_event(
+    store: &dyn EventStore,
+    stream: &StreamId,
+    mut visit: impl FnMut(&RecordedEvent) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut after = 0;
+    loop {
+        let page = store.read_stream(stream, after, PAGE).await?;
+        for e in &page {
+            visit(e)?;
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => after = last.sequence,
+            _ => return Ok(()),
+        }
+    }
+}
+
+pub async fn refill_audit(
+    db: &Db,
+    store: &dyn EventStore,
+    tenant: &TenantId,
+    refill_id: Uuid,
+) -> Result<Option<RefillAudit>, AuditError> {
+    let Some(sku) = refill_sku(store, tenant, refill_id).await? else {
+        return Ok(None);
+    };
+    let stream = StreamId::product(tenant, &sku);
+    let id = RefillId(refill_id);
+
+    // Pass 1: the refill's own lifecycle, which names the trigger.
+    let mut refill: Option<RefillView> = None;
+    each_event(store, &stream, |e| {
+        if !e.event_type.starts_with("Refill") {
+            return Ok(());
+        }
+        match decode(e)? {
+            ProductEvent::RefillRequested {
+                refill_id,
+                quantity,
+                reason,
+                decided_by,
+                trigger_event_id,
+            } if refill_id == id => {
+                refill = Some(RefillView {
+                    id: refill_id.as_uuid(),
+                    sku: sku.to_string(),
+                    quantity: quantity.get(),
+                    status: "requested".into(),
+                    decided_by,
+                    trigger_event_id,
+                    reason,
+                    created_at: e.recorded_at,
+                    received_at: None,
+                    received_quantity: None,
+                    cancelled_at: None,
+                });
+            }
+            ProductEvent::RefillReceived {
+                refill_id,
+                quantity,
+            } if refill_id == id => {
+                if let Some(r) = refill.as_mut() {
+                    r.status = "received".into();
+                    r.received_at = Some(e.recorded_at);
+                    r.received_quantity = Some(quantity.get());
+                }
+            }
+            ProductEvent::RefillCancelled { refill_id } if refill_id == id => {
+                if let Some(r) = refill.as_mut() {
+                    r.status = "cancelled".into();
+                    r.cancelled_at = Some(e.recorded_at);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .await?;
+    let Some(refill) = refill else {
+        return Ok(None);
+    };
+    let mut audit = RefillAudit {
+        refill,
+        trigger: None,
+        state_at_trigger: None,
+        threshold: None,
+        decision: None,
+        events: vec![],
+        replayed: None,
+    };
+    let Some(trigger_id) = audit.refill.trigger_event_id else {
+        // A refill nobody's decision caused (none can be made that way today): nothing more.
+        return Ok(Some(audit));
+    };
+
+    // Pass 2: fold up to and including the trigger; collect what the decision caused.
+    let mut product = Product::default();
+    let mut manual_set_at = None;
+    let mut trigger: Option<RecordedEvent> = None;
+    let mut at_trigger: Option<(Product, Option<DateTime<Utc>>)> = None;
+    each_event(store, &stream, |e| {
+        if trigger.is_none() {
+            let event = decode(e)?;
+            product.apply_event(&event);
+            match event {
+                ProductEvent::MinimumSet { .. } => manual_set_at = Some(e.recorded_at),
+                ProductEvent::MinimumCleared => manual_set_at = None,
+                _ => {}
+            }
+            if e.event_id == trigger_id {
+                trigger = Some(e.clone());
+                at_trigger = Some((product.clone(), manual_set_at));
+            }
+        } else if e.metadata.causation_id == Some(trigger_id) {
+            audit.events.push(e.clone());
+        }
+        Ok(())
+    })
+    .await?;
+    if let (Some(t), Some((product, manual_set_at))) = (&trigger, &at_trigger) {
+        audit.state_at_trigger = ProductView::from_state(product, t.recorded_at);
+        let tref = TriggerRef {
+            event_id: t.event_id,
+            event_type: t.event_type.clone(),
+            sequence: t.sequence,
+            recorded_at: t.recorded_at,
+        };
+        audit.threshold =
+            AgentContext::from_product(tenant.as_str(), product, *manual_set_at, tref)
+                .map(|c| c.threshold);
+    }
+    audit.trigger = trigger;
+
+    let mut tx = db.begin_tenant_read(tenant.as_str()).await?;
+    let found = decisions::find_decision(&mut tx, tenant.as_str(), &trigger_id.to_string()).await?;
+    tx.commit().await?;
+    if let Some(row) = found {
+        let decision = row.decision.0;
+        audit.replayed = Some(replay(&decision));
+        audit.decision = Some(RecordedDecision {
+            decision,
+            decided_at: row.decided_at,
+        });
+    }
+    Ok(Some(audit))
+}
+
+/// Refills of a product requested at or before `as_of` (for `restock replay`).
+pub async fn refills_until(
+    store: &dyn EventStore,
+    tenant: &TenantId,
+    sku: &Sku,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<Uuid>, AuditError> {
+    let stream = StreamId::product(tenant, sku);
+    let mut ids = Vec::new();
+    for e in store.read_stream_until(&stream, as_of).await? {
+        if e.event_type == "RefillRequested" {
+            if let ProductEvent::RefillRequested { refill_id, .. } = decode(&e)? {
+                ids.push(refill_id.as_uuid());
+            }
+        }
+    }
+    Ok(ids)
+}

@@ -1,0 +1,104 @@
+//! The agent projection and what runs around it.
+//!
+//! - [`AgentProjector`] folds product events into its own per-product state and records a
+//!   trigger row when a product crosses its minimum (`application::agent::crossing`), inside
+//!   the runner's transaction and never for replayed history.
+//! - [`worker::AgentWorker`] takes the triggers, decides (policy or LLM), commits the decision,
+//!   then executes it as idempotent commands. It is separate from the projector because the
+//!   projector runs inside the runner's write transaction, and on SQLite that transaction holds
+//!   the only write connection: executing a command from `apply` would wait on itself forever.
+//! - [`refills::Refills`] keeps the `refills` read model; [`delivery`] posts notifications to a
+//!   webhook; [`audit`] explains a refill after the fact.
+
+pub mod audit;
+pub mod config;
+pub mod delivery;
+pub mod refills;
+mod state;
+pub mod worker;
+
+pub use config::{AgentConfig, Fault};
+pub use worker::AgentWorker;
+
+use crate::projector::{ProjectionError, Projector, Replay};
+use crate::read_models::decisions::{self, NewTrigger};
+use async_trait::async_trait;
+use restock_application::agent::crossing::{is_crossing, needs_refill};
+use restock_application::agent::{AgentContext, TriggerRef};
+use restock_application::ports::RecordedEvent;
+use restock_application::product_state::decode;
+use restock_infrastructure::DbTx;
+use state::AgentState;
+use std::collections::HashMap;
+
+pub const NAME: &str = "agent";
+
+#[derive(Debug, Default)]
+pub struct AgentProjector;
+
+#[async_trait]
+impl Projector for AgentProjector {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    /// Only its own fold. The trigger and decision ledgers survive a rebuild on purpose: they
+    /// are the record of what was asked and done, and the replay flag keeps a rebuild from
+    /// adding to them.
+    fn tables(&self) -> &'static [&'static str] {
+        &["agent_products"]
+    }
+
+    async fn apply(
+        &self,
+        tx: &mut DbTx,
+        events: &[RecordedEvent],
+        replay: Replay,
+    ) -> Result<(), ProjectionError> {
+        let mut states: HashMap<(String, String), AgentState> = HashMap::new();
+        for recorded in events.iter().filter(|e| e.aggregate_type == "product") {
+            let key = (recorded.tenant_id.clone(), recorded.aggregate_id.clone());
+            let state = match states.get_mut(&key) {
+                Some(s) => s,
+                None => {
+                    let loaded = state::load(tx, &key.0, &key.1).await?.unwrap_or_default();
+                    states.entry(key.clone()).or_insert(loaded)
+                }
+            };
+            let event = decode(recorded)?;
+            let before = needs_refill(&state.product);
+            state.apply(&event, recorded.recorded_at);
+            if !is_crossing(before, &state.product, &event) || replay.is_replayed(recorded) {
+                continue;
+            }
+            let trigger = TriggerRef {
+                event_id: recorded.event_id,
+                event_type: recorded.event_type.clone(),
+                sequence: recorded.sequence,
+                recorded_at: recorded.recorded_at,
+            };
+            let Some(context) =
+                AgentContext::from_product(&key.0, &state.product, state.manual_set_at, trigger)
+            else {
+                continue;
+            };
+            decisions::insert_trigger(
+                tx,
+                &NewTrigger {
+                    tenant: &key.0,
+                    trigger_event_id: recorded.event_id.to_string(),
+                    sku: &key.1,
+                    position: recorded.position,
+                    context: &context,
+                    created_at: recorded.recorded_at,
+                },
+            )
+            .await?;
+            tracing::debug!(tenant = %key.0, sku = %key.1, event = %recorded.event_id, "minimum crossed");
+        }
+        for ((tenant, sku), state) in &states {
+            state::upsert(tx, tenant, sku, state).await?;
+        }
+        Ok(())
+    }
+}

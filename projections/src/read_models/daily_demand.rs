@@ -1,0 +1,176 @@
+//! `daily_demand`: units demanded per product per day, the forecast's input.
+//!
+//! `sold` counts sales and confirmed reservations by the day they occurred; `imported` holds
+//! demand history uploaded for days before Restock (the last upload for a day wins); `stockout`
+//! marks days on which available stock ran out, so that day's sales are a lower bound on demand
+//! (censored), not the demand itself.
+
+use chrono::NaiveDate;
+use restock_application::ports::{DemandDay as PortDemandDay, DemandReader, StoreError};
+use restock_domain::{Sku, TenantId};
+use restock_infrastructure::{execute, fetch_all, DbTx};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct DemandDay {
+    pub day: NaiveDate,
+    pub sold: i64,
+    pub imported: Option<i64>,
+    pub stockout: bool,
+}
+
+impl DemandDay {
+    /// The day's demand: imported history where there is some, else what was sold.
+    pub fn quantity(&self) -> i64 {
+        self.imported.unwrap_or(0) + self.sold
+    }
+}
+
+pub async fn add_sold(
+    tx: &mut DbTx,
+    tenant: &str,
+    sku: &str,
+    day: NaiveDate,
+    quantity: i64,
+) -> Result<(), sqlx::Error> {
+    execute!(
+        tx,
+        "INSERT INTO daily_demand (tenant_id, sku, day, sold) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, sku, day) DO UPDATE SET sold = daily_demand.sold + excluded.sold",
+        tenant,
+        sku,
+        day,
+        quantity
+    )?;
+    Ok(())
+}
+
+/// Rows per statement: 4 parameters each, far below both databases' limits.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+/// Record imported demand for many days at once, one multi-row upsert per chunk: an upload of
+/// years of history for thousands of products is millions of rows. Keys must be unique.
+pub async fn set_imported_all(
+    tx: &mut DbTx,
+    rows: &[(&str, &str, NaiveDate, i64)],
+) -> Result<(), sqlx::Error> {
+    macro_rules! upsert_chunk {
+        ($conn:expr, $db:ty, $chunk:expr) => {{
+            let mut query = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO daily_demand (tenant_id, sku, day, imported) ",
+            );
+            query.push_values($chunk, |mut row, r: &(&str, &str, NaiveDate, i64)| {
+                row.push_bind(r.0)
+                    .push_bind(r.1)
+                    .push_bind(r.2)
+                    .push_bind(r.3);
+            });
+            query.push(
+                " ON CONFLICT (tenant_id, sku, day) DO UPDATE SET imported = excluded.imported",
+            );
+            query.build().execute(&mut **$conn).await?;
+        }};
+    }
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        match &mut *tx {
+            DbTx::Postgres(conn) => upsert_chunk!(conn, sqlx::Postgres, chunk),
+            DbTx::Sqlite(conn) => upsert_chunk!(conn, sqlx::Sqlite, chunk),
+        }
+    }
+    Ok(())
+}
+
+pub async fn mark_stockout(
+    tx: &mut DbTx,
+    tenant: &str,
+    sku: &str,
+    day: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    execute!(
+        tx,
+        "INSERT INTO daily_demand (tenant_id, sku, day, stockout) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, sku, day) DO UPDATE SET stockout = excluded.stockout",
+        tenant,
+        sku,
+        day,
+        true
+    )?;
+    Ok(())
+}
+
+/// The product's demand days, oldest first (days without a row had no demand).
+pub async fn series(tx: &mut DbTx, tenant: &str, sku: &str) -> Result<Vec<DemandDay>, sqlx::Error> {
+    fetch_all!(
+        tx,
+        DemandDay,
+        "SELECT day, sold, imported, stockout FROM daily_demand \
+         WHERE tenant_id = $1 AND sku = $2 ORDER BY day",
+        tenant,
+        sku
+    )
+}
+
+/// The forecast's view of demand (`application::ports::DemandReader`) over these tables.
+pub struct SqlDemandReader {
+    db: restock_infrastructure::Db,
+}
+
+impl SqlDemandReader {
+    pub fn new(db: restock_infrastructure::Db) -> Self {
+        Self { db }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Name {
+    name: String,
+}
+
+#[async_trait::async_trait]
+impl DemandReader for SqlDemandReader {
+    async fn tenants(&self) -> Result<Vec<TenantId>, StoreError> {
+        let mut tx = self.db.begin_read().await.map_err(StoreError::new)?;
+        let rows = fetch_all!(
+            &mut tx,
+            Name,
+            "SELECT DISTINCT tenant_id AS name FROM products ORDER BY tenant_id"
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| TenantId::parse(&r.name).ok())
+            .collect())
+    }
+
+    async fn skus(&self, tenant: &TenantId) -> Result<Vec<Sku>, StoreError> {
+        let mut tx = self.db.begin_read().await.map_err(StoreError::new)?;
+        let rows = fetch_all!(
+            &mut tx,
+            Name,
+            "SELECT sku AS name FROM products WHERE tenant_id = $1 ORDER BY sku",
+            tenant.as_str()
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Sku::parse(&r.name).ok())
+            .collect())
+    }
+
+    async fn demand(&self, tenant: &TenantId, sku: &Sku) -> Result<Vec<PortDemandDay>, StoreError> {
+        let mut tx = self.db.begin_read().await.map_err(StoreError::new)?;
+        let days = series(&mut tx, tenant.as_str(), sku.as_str())
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(days
+            .iter()
+            .map(|d| PortDemandDay {
+                date: d.day,
+                quantity: d.quantity(),
+                censored: d.stockout,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,313 @@
+//! Command-line flags and environment, parsed once. Flags override env; a bad value is refused at
+//! start-up with a message naming the variable.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://restock-data/restock.db";
+
+#[derive(Debug, Parser)]
+#[command(name = "restock", version, about = "Event-sourced inventory engine")]
+pub struct Cli {
+    /// `postgres://...` or `sqlite://PATH` (default: an SQLite file in ./restock-data/)
+    #[arg(long, env = "DATABASE_URL", global = true, default_value = DEFAULT_DATABASE_URL,
+          value_parser = database_url)]
+    pub database_url: String,
+
+    /// Log filter, e.g. `info` or `restock=debug,sqlx=warn`
+    #[arg(
+        long,
+        env = "RESTOCK_LOG",
+        global = true,
+        default_value = "info,sqlx=warn"
+    )]
+    pub log: String,
+
+    #[arg(
+        long,
+        env = "RESTOCK_LOG_FORMAT",
+        global = true,
+        value_enum,
+        default_value = "pretty"
+    )]
+    pub log_format: LogFormat,
+
+    /// HS256 signing secret for bearer tokens (at least 32 bytes)
+    #[arg(long, env = "RESTOCK_JWT_SECRET", global = true, hide_env_values = true,
+          value_parser = jwt_secret)]
+    pub jwt_secret: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API, projections and background workers
+    Serve(ServeArgs),
+    /// Apply database migrations and exit
+    Migrate,
+    /// Print a bearer token for a tenant
+    Token(TokenArgs),
+    /// Inspect or rebuild projections
+    Projections {
+        #[command(subcommand)]
+        action: ProjectionsAction,
+    },
+    /// Show a product as the system knew it at a past instant
+    Replay(ReplayArgs),
+    /// Import data
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Replay a demand CSV (date,sku,quantity) day by day: forecast policy vs a static minimum
+    Backtest(BacktestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BacktestArgs {
+    #[arg(long)]
+    pub csv: PathBuf,
+    /// Days from order to delivery
+    #[arg(long, default_value_t = 7)]
+    pub lead_time: u16,
+    #[arg(long, default_value_t = 0.95)]
+    pub service_level: f64,
+    /// Print one JSON object instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "RESTOCK_BIND", default_value = "127.0.0.1:8080", value_parser = bind_addr)]
+    pub bind: SocketAddr,
+    /// Seed a demo tenant with products and history, and print a manager token
+    #[arg(long)]
+    pub demo: bool,
+    /// How often minimums are recomputed for every tenant, e.g. 15m, 1h
+    #[arg(long, env = "RESTOCK_FORECAST_INTERVAL", default_value = "1h", value_parser = forecast_interval)]
+    pub forecast_interval: Duration,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+/// The agent: the built-in policy unless an LLM is configured. See API.md (CLI, env).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AgentArgs {
+    /// OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1
+    #[arg(long, env = "RESTOCK_LLM_BASE_URL", value_parser = llm_base_url)]
+    pub llm_base_url: Option<String>,
+    #[arg(long, env = "RESTOCK_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    #[arg(long, env = "RESTOCK_LLM_MODEL")]
+    pub llm_model: Option<String>,
+    /// One LLM request's timeout, e.g. 500ms, 20s
+    #[arg(long, env = "RESTOCK_LLM_TIMEOUT", default_value = "20s", value_parser = llm_duration("RESTOCK_LLM_TIMEOUT"))]
+    pub llm_timeout: Duration,
+    /// The whole LLM exchange of one decision, its single retry included
+    #[arg(long, env = "RESTOCK_LLM_DEADLINE", default_value = "45s", value_parser = llm_duration("RESTOCK_LLM_DEADLINE"))]
+    pub llm_deadline: Duration,
+    /// Retries of a timed-out or 5xx request: 0 or 1
+    #[arg(long, env = "RESTOCK_LLM_RETRIES", default_value_t = 1, value_parser = clap::value_parser!(u8).range(0..=1))]
+    pub llm_retries: u8,
+    /// LLM decisions per tenant per UTC day; the policy decides once they are spent
+    #[arg(long, env = "RESTOCK_LLM_CALLS_PER_DAY", default_value_t = 500)]
+    pub llm_calls_per_day: u32,
+    /// Consecutive LLM failures that open the circuit breaker
+    #[arg(long, env = "RESTOCK_LLM_BREAKER_THRESHOLD", default_value_t = 5,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub llm_breaker_threshold: u32,
+    /// How long the breaker stays open before a trial call
+    #[arg(long, env = "RESTOCK_LLM_BREAKER_COOLDOWN", default_value = "60s",
+          value_parser = llm_duration("RESTOCK_LLM_BREAKER_COOLDOWN"))]
+    pub llm_breaker_cooldown: Duration,
+    /// Notifications are also POSTed here as JSON (every tenant), with retries
+    #[arg(long, env = "RESTOCK_WEBHOOK_URL", value_parser = webhook_url)]
+    pub webhook_url: Option<String>,
+    /// Test-only crash injection: agent_after_llm_call | agent_after_decision | agent_after_command
+    #[arg(long, env = "RESTOCK_FAULT", hide = true)]
+    pub fault: Option<String>,
+}
+
+impl AgentArgs {
+    pub fn to_config(&self) -> Result<restock_projections::agent::AgentConfig, String> {
+        use restock_application::agent::LlmConfig;
+        let llm = match (&self.llm_base_url, &self.llm_model) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err("RESTOCK_LLM_MODEL is required when RESTOCK_LLM_BASE_URL is set".into())
+            }
+            (None, Some(_)) => {
+                return Err("RESTOCK_LLM_BASE_URL is required when RESTOCK_LLM_MODEL is set".into())
+            }
+            (Some(url), Some(model)) => Some(LlmConfig {
+                request_timeout: self.llm_timeout,
+                deadline: self.llm_deadline.max(self.llm_timeout),
+                max_retries: self.llm_retries,
+                breaker_threshold: self.llm_breaker_threshold,
+                breaker_cooldown: self.llm_breaker_cooldown,
+                calls_per_day: self.llm_calls_per_day,
+                ..LlmConfig::new(url.clone(), self.llm_api_key.clone(), model.clone())
+            }),
+        };
+        let fault = self.fault.as_deref().map(str::parse).transpose()?;
+        Ok(restock_projections::agent::AgentConfig {
+            llm,
+            webhook_url: self.webhook_url.clone(),
+            fault,
+            ..Default::default()
+        })
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long, value_parser = ["manager", "viewer"])]
+    pub role: String,
+    /// Lifetime, e.g. 30m, 24h, 7d
+    #[arg(long, default_value = "24h", value_parser = duration)]
+    pub ttl: Duration,
+    /// The token's subject (user name)
+    #[arg(long, default_value = "cli")]
+    pub user: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsAction {
+    /// Checkpoint and lag of every projection
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Empty a projection's tables and replay the whole log into them
+    Rebuild {
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReplayArgs {
+    #[arg(long)]
+    pub tenant: String,
+    #[arg(long)]
+    pub sku: String,
+    /// RFC 3339 time
+    #[arg(long)]
+    pub as_of: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportWhat {
+    /// Past daily demand from a `date,sku,quantity` CSV file
+    DemandHistory {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+fn database_url(raw: &str) -> Result<String, String> {
+    let ok = ["postgres://", "postgresql://", "sqlite://"]
+        .iter()
+        .any(|p| raw.starts_with(p));
+    if ok {
+        Ok(raw.to_owned())
+    } else {
+        Err("DATABASE_URL must start with postgres:// or sqlite://".to_owned())
+    }
+}
+
+fn bind_addr(raw: &str) -> Result<SocketAddr, String> {
+    raw.parse()
+        .map_err(|_| format!("RESTOCK_BIND must be HOST:PORT with an IP host, got {raw:?}"))
+}
+
+fn jwt_secret(raw: &str) -> Result<String, String> {
+    if raw.len() >= 32 {
+        Ok(raw.to_owned())
+    } else {
+        Err("RESTOCK_JWT_SECRET must be at least 32 bytes".to_owned())
+    }
+}
+
+fn forecast_interval(raw: &str) -> Result<Duration, String> {
+    duration(raw).map_err(|e| format!("RESTOCK_FORECAST_INTERVAL: {e}"))
+}
+
+fn http_url(var: &str, raw: &str) -> Result<String, String> {
+    if raw.starts_with("http://") || raw.starts_with("https://") {
+        Ok(raw.to_owned())
+    } else {
+        Err(format!("{var} must be an http:// or https:// URL"))
+    }
+}
+
+fn llm_base_url(raw: &str) -> Result<String, String> {
+    http_url("RESTOCK_LLM_BASE_URL", raw)
+}
+
+fn webhook_url(raw: &str) -> Result<String, String> {
+    http_url("RESTOCK_WEBHOOK_URL", raw)
+}
+
+/// `500ms` as well as `duration`'s units: LLM timeouts are often below a second.
+fn llm_duration(var: &'static str) -> impl Fn(&str) -> Result<Duration, String> + Clone {
+    move |raw: &str| match raw.strip_suffix("ms").map(str::parse::<u64>) {
+        Some(Ok(ms)) if ms > 0 => Ok(Duration::from_millis(ms)),
+        Some(_) => Err(format!(
+            "{var}: expected a duration like 500ms or 20s, got {raw:?}"
+        )),
+        None => duration(raw).map_err(|e| format!("{var}: {e}")),
+    }
+}
+
+/// `90s`, `30m`, `24h`, `7d`.
+pub fn duration(raw: &str) -> Result<Duration, String> {
+    let err = || format!("expected a duration like 30s, 15m, 1h or 7d, got {raw:?}");
+    let split = raw.find(|c: char| !c.is_ascii_digit()).ok_or_else(err)?;
+    let (digits, unit) = raw.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| err())?;
+    let seconds = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(err()),
+    };
+    if seconds == 0 {
+        return Err(err());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert!(duration("0h").is_err());
+        assert!(duration("h").is_err());
+        assert!(duration("5y").is_err());
+    }
+
+    #[test]
+    fn bad_bind_names_the_variable() {
+        assert!(bind_addr("localhost").unwrap_err().contains("RESTOCK_BIND"));
+    }
+}

@@ -1,0 +1,234 @@
+//! What each subcommand does.
+
+use crate::cli::{
+    BacktestArgs, Cli, Command, ImportWhat, ProjectionsAction, ReplayArgs, ServeArgs, TokenArgs,
+};
+use anyhow::{bail, Context};
+use chrono::{DateTime, Utc};
+use restock_api::routes::refills::audit_json;
+use restock_api::server::{runners, token_keys};
+use restock_api::{RunningServer, ServerConfig};
+use restock_application::demand_import::{parse_demand_csv, record_demand_history};
+use restock_application::forecast::{run_backtest, BacktestOptions};
+use restock_application::ports::{StreamId, SystemClock};
+use restock_application::{load_product_as_of, CommandContext, ProductCommands, ProductView};
+use restock_domain::{ServiceLevel, Sku, TenantId};
+use restock_infrastructure::event_store::event_store_for;
+use restock_infrastructure::tokens::Role;
+use restock_infrastructure::Db;
+use restock_projections::agent::audit::{refill_audit, refills_until};
+use std::sync::Arc;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let secret = cli.jwt_secret.as_deref();
+    match cli.command {
+        Command::Serve(args) => serve(&cli.database_url, secret, args).await,
+        Command::Migrate => {
+            connect(&cli.database_url).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token(args) => token(&cli.database_url, secret, args),
+        Command::Projections { action } => projections(&cli.database_url, action).await,
+        Command::Replay(args) => replay(&cli.database_url, args).await,
+        Command::Import {
+            what: ImportWhat::DemandHistory { file, tenant },
+        } => import_demand(&cli.database_url, &file, &tenant).await,
+        Command::Backtest(args) => backtest(args),
+    }
+}
+
+fn backtest(args: BacktestArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.csv)
+        .with_context(|| format!("reading {}", args.csv.display()))?;
+    let options = BacktestOptions {
+        lead_time_days: args.lead_time,
+        service_level: ServiceLevel::new(args.service_level)?,
+        threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let report = run_backtest(&text, options)?;
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(())
+}
+
+async fn connect(url: &str) -> anyhow::Result<Db> {
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("connecting to {}", redact(url)))?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Result<()> {
+    let config = ServerConfig {
+        bind: args.bind,
+        jwt_secret: secret.map(str::to_owned),
+        forecast_interval: args.forecast_interval,
+        agent: args.agent.to_config().map_err(anyhow::Error::msg)?,
+        ..ServerConfig::new(url)
+    };
+    let server = RunningServer::start(&config).await?;
+    if args.demo {
+        let token = crate::demo::seed(&server.state)
+            .await
+            .context("seeding the demo tenant")?;
+        println!("Restock demo is running at {}", server.base_url());
+        println!("Tenant `demo`, manager token (valid 24 h):\n\n{token}\n");
+        println!(
+            "Try:\n  curl -s -H \"Authorization: Bearer $TOKEN\" {}/v1/products | jq",
+            server.base_url()
+        );
+        println!("Interactive docs: {}/docs", server.base_url());
+    } else {
+        println!("Restock is running at {}", server.base_url());
+    }
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}
+
+fn token(url: &str, secret: Option<&str>, args: TokenArgs) -> anyhow::Result<()> {
+    let tenant = TenantId::parse(&args.tenant)?;
+    let role: Role = args.role.parse().map_err(anyhow::Error::msg)?;
+    let keys = token_keys(url, secret)?;
+    let ttl = chrono::Duration::from_std(args.ttl).context("--ttl is too long")?;
+    println!(
+        "{}",
+        keys.issue(&args.user, &tenant, role, Utc::now() + ttl)?
+    );
+    Ok(())
+}
+
+async fn projections(url: &str, action: ProjectionsAction) -> anyhow::Result<()> {
+    let db = connect(url).await?;
+    let store = event_store_for(&db);
+    let all = runners(&db, &store);
+    match action {
+        ProjectionsAction::Status { json } => {
+            let mut statuses = Vec::new();
+            for runner in &all {
+                statuses.push(runner.status().await?);
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&statuses)?);
+            } else {
+                println!(
+                    "{:<16} {:>14} {:>14} {:>15}",
+                    "projection", "position", "events_behind", "seconds_behind"
+                );
+                for s in statuses {
+                    println!(
+                        "{:<16} {:>14} {:>14} {:>15.1}",
+                        s.name, s.global_position, s.events_behind, s.seconds_behind
+                    );
+                }
+            }
+        }
+        ProjectionsAction::Rebuild { name } => {
+            let chosen: Vec<_> = all
+                .into_iter()
+                .filter(|r| name.as_deref().is_none_or(|n| n == r.name()))
+                .collect();
+            if chosen.is_empty() {
+                bail!("no projection named {:?}", name.unwrap_or_default());
+            }
+            for runner in chosen {
+                let started = std::time::Instant::now();
+                runner.reset().await?;
+                let applied = runner.catch_up().await?;
+                let secs = started.elapsed().as_secs_f64();
+                println!(
+                    "{}: rebuilt from {applied} events in {secs:.2} s ({:.0} events/s)",
+                    runner.name(),
+                    applied as f64 / secs.max(1e-9)
+                );
+            }
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn replay(url: &str, args: ReplayArgs) -> anyhow::Result<()> {
+    let db = connect(url).await?;
+    let store = event_store_for(&db);
+    let tenant = TenantId::parse(&args.tenant)?;
+    let sku = Sku::parse(&args.sku)?;
+    let as_of: DateTime<Utc> = DateTime::parse_from_rfc3339(&args.as_of)
+        .context("--as-of must be an RFC 3339 time")?
+        .with_timezone(&Utc);
+    let state =
+        load_product_as_of(store.as_ref(), &StreamId::product(&tenant, &sku), as_of).await?;
+    let view = state
+        .updated_at
+        .and_then(|at| ProductView::from_state(&state.product, at))
+        .with_context(|| format!("{sku} did not exist for tenant {tenant} at {as_of}"))?;
+    let mut out = serde_json::to_value(view)?;
+    out["as_of"] = serde_json::json!(as_of);
+    // The audits of the refills requested by then: why each was opened, and by whom.
+    let mut audits = Vec::new();
+    for id in refills_until(store.as_ref(), &tenant, &sku, as_of).await? {
+        if let Some(audit) = refill_audit(&db, store.as_ref(), &tenant, id).await? {
+            audits.push(audit_json(&audit));
+        }
+    }
+    out["refill_audits"] = serde_json::Value::Array(audits);
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    db.close().await;
+    Ok(())
+}
+
+async fn import_demand(url: &str, file: &std::path::Path, tenant: &str) -> anyhow::Result<()> {
+    let tenant = TenantId::parse(tenant)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let history = parse_demand_csv(&text, Utc::now().date_naive())?;
+    let (rows, skus) = (history.rows, history.by_sku.len());
+    let db = connect(url).await?;
+    let commands = ProductCommands::new(event_store_for(&db), Arc::new(SystemClock));
+    record_demand_history(
+        &commands,
+        &CommandContext::new(tenant, "cli:import"),
+        history,
+    )
+    .await?;
+    println!("imported {rows} rows for {skus} skus");
+    db.close().await;
+    Ok(())
+}

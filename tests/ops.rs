@@ -1,0 +1,204 @@
+//! Operations endpoints and the OpenAPI contract.
+
+mod common;
+
+use common::{Backend, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+async fn health_readiness_and_metrics(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app.manager("shop");
+    assert_eq!(app.get("/healthz", "").await.status, StatusCode::OK);
+    let ready = app.get("/readyz", "").await;
+    assert_eq!(
+        (ready.status, ready.body["status"].clone()),
+        (StatusCode::OK, json!("ready"))
+    );
+    app.register(&t, "A").await;
+    app.settle().await;
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for needle in [
+        "restock_projection_events_behind{projection=\"stock_levels\"} 0",
+        "restock_projection_seconds_behind{projection=\"reservations\"}",
+        "restock_http_requests_total{method=\"PUT\",route=\"/v1/products/{sku}\",status=\"201\"} 1",
+        "restock_events_appended_total 1",
+    ] {
+        assert!(text.contains(needle), "metrics lack {needle:?}:\n{text}");
+    }
+}
+
+async fn unknown_routes_and_methods_are_problems(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let r = app.get("/v2/nothing", "").await;
+    assert_eq!(
+        (r.status, r.content_type.as_str(), r.code()),
+        (
+            StatusCode::NOT_FOUND,
+            "application/problem+json",
+            "not_found"
+        )
+    );
+    let r = app
+        .send(Method::DELETE, "/v1/products", None, None, &[])
+        .await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.content_type, "application/problem+json");
+}
+
+/// Every operation in /openapi.json is routed: none falls through to "no such route" or 405.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_documented_operation_is_served() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let t = app.manager("shop");
+    let doc = app.get("/openapi.json", "").await.body;
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(paths.len() >= 15, "the document lists the API");
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{sku}", "A")
+            .replace("{id}", "00000000-0000-0000-0000-000000000000");
+        for method in item.as_object().expect("operations").keys() {
+            let method: Method = method.to_uppercase().parse().expect("method");
+            let r = app
+                .send(method.clone(), &concrete, Some(&t), None, &[])
+                .await;
+            assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+            assert_ne!(
+                r.body["detail"], "no such route",
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_docs_page_needs_nothing_from_the_internet() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let res = app
+        .client
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .expect("docs");
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("/openapi.json"));
+    for external in ["http://", "https://", "//cdn", "<link"] {
+        assert!(!html.contains(external), "docs reference {external}");
+    }
+}
+
+on_both_stores!(
+    health_readiness_and_metrics,
+    unknown_routes_and_methods_are_problems
+);
+
+/// Postgres: the read tables themselves refuse other tenants' rows to the server's tenant role,
+/// even for a query with no tenant filter.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn row_level_security_hides_other_tenants_rows() {
+    let app = TestApp::start(Backend::Postgres).await;
+    for tenant in ["a", "b"] {
+        let t = app.manager(tenant);
+        app.register(&t, "X").await;
+        app.post("/v1/products/X/receipts", &t, json!({ "quantity": 2 }))
+            .await;
+        app.post("/v1/products/X/sales", &t, json!({ "quantity": 1 }))
+            .await;
+        app.post("/v1/products/X/reservations", &t, json!({ "quantity": 1 }))
+            .await;
+    }
+    app.settle().await;
+    for table in [
+        "products",
+        "movements",
+        "daily_demand",
+        "reservations",
+        "events",
+        "stream_aliases",
+    ] {
+        let mut tx = app
+            .server
+            .state
+            .db
+            .begin_tenant_read("a")
+            .await
+            .expect("tenant tx");
+        let restock_infrastructure::DbTx::Postgres(pg) = &mut tx else {
+            panic!("postgres")
+        };
+        let tenants: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT DISTINCT tenant_id FROM {table}"))
+                .fetch_all(&mut **pg)
+                .await
+                .expect("select");
+        assert_eq!(tenants, vec!["a".to_owned()], "{table}");
+    }
+}
+
+/// SIGTERM lets the server finish and exit cleanly; the CLI reports projection status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_shuts_down_cleanly_and_the_cli_reports_projections() {
+    let url = restock_infrastructure::testing::fresh_database_url(Backend::Sqlite)
+        .await
+        .expect("db");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_restock"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
+        .env("RESTOCK_JWT_SECRET", common::SECRET)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let pid = child.id().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits within 10 s")
+        .expect("status");
+    assert!(status.success(), "exit status {status:?}");
+
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_restock"))
+        .args(["projections", "status", "--json", "--database-url", &url])
+        .output()
+        .expect("status");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let statuses: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = statuses
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert!(
+        names.contains(&"stock_levels") && names.contains(&"reservations"),
+        "{names:?}"
+    );
+
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_restock"))
+        .args(["serve", "--database-url", &url])
+        .env("RESTOCK_BIND", "localhost")
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("RESTOCK_BIND"),
+        "a bad value names its variable"
+    );
+}
