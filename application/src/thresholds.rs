@@ -10,7 +10,6 @@ use crate::ports::{
     StoredForecast, StreamId,
 };
 use crate::product_commands::{CommandContext, CommandError, Executed, Outcome, ProductCommands};
-use crate::product_state::load_product;
 use chrono::{DateTime, SubsecRound, Utc};
 use restock_domain::{ProductCommand, Sku, TenantId};
 use serde::Serialize;
@@ -18,8 +17,9 @@ use std::sync::Arc;
 
 /// Days of history shown with a forecast.
 const HISTORY_SHOWN_DAYS: usize = 90;
-/// Products forecast at once: the fits are CPU-bound and run on the blocking pool.
-const PARALLELISM: usize = 4;
+/// Products in flight at once. Most of a product's time is database round trips (load, demand,
+/// append, save), so many overlap; the CPU-bound fits are held to one per core by `fits`.
+const IN_FLIGHT: usize = 16;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RecomputeSummary {
@@ -58,18 +58,26 @@ impl Thresholds {
         &self,
         tenant: &TenantId,
     ) -> Result<RecomputeSummary, RecomputeError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
         let skus = self.demand.skus(tenant).await?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let fits = Arc::new(tokio::sync::Semaphore::new(cores));
+        // A plain loop rather than `buffer_unordered` over a closure: a closure returning a
+        // borrowing future defeats the `Send` inference when the scheduler spawns this.
+        let mut queue = skus.iter();
+        let mut pending = FuturesUnordered::new();
         let mut summary = RecomputeSummary::default();
-        for chunk in skus.chunks(PARALLELISM) {
-            let results = futures::future::join_all(
-                chunk.iter().map(|sku| self.recompute_product(tenant, sku)),
-            )
-            .await;
-            for result in results {
-                if let Some(changed) = result? {
-                    summary.products += 1;
-                    summary.changed += usize::from(changed);
-                }
+        loop {
+            while pending.len() < IN_FLIGHT {
+                let Some(sku) = queue.next() else { break };
+                pending.push(self.recompute_with(tenant, sku, Some(&fits)));
+            }
+            let Some(result) = pending.next().await else {
+                break;
+            };
+            if let Some(changed) = result? {
+                summary.products += 1;
+                summary.changed += usize::from(changed);
             }
         }
         Ok(summary)
@@ -81,19 +89,41 @@ impl Thresholds {
         tenant: &TenantId,
         sku: &Sku,
     ) -> Result<Option<bool>, RecomputeError> {
-        let store = self.commands.store();
-        let state = load_product(store.as_ref(), &StreamId::product(tenant, sku)).await?;
+        self.recompute_with(tenant, sku, None).await
+    }
+
+    /// `recompute_product`, fitting only while holding a permit of `fits` when given.
+    async fn recompute_with(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        fits: Option<&Arc<tokio::sync::Semaphore>>,
+    ) -> Result<Option<bool>, RecomputeError> {
+        let state = self
+            .commands
+            .current_state(&StreamId::product(tenant, sku))
+            .await?;
         let Some(details) = state.product.details.clone() else {
             return Ok(None);
         };
         let days = self.demand.demand(tenant, sku).await?;
         let now = self.commands.clock().now().trunc_subsecs(6);
         let today = now.date_naive();
+        let permit = match fits {
+            Some(fits) => Some(
+                fits.clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| StoreError(format!("forecast permits closed: {e}")))?,
+            ),
+            None => None,
+        };
         let fitted = tokio::task::spawn_blocking(move || {
             fit(&days, details.lead_time_days, details.service_level, today)
         })
         .await
         .map_err(|e| StoreError(format!("forecast task failed: {e}")))?;
+        drop(permit);
         let Some((result, history)) = fitted else {
             return Ok(None);
         };

@@ -16,7 +16,10 @@
 //!
 //! `thresholds`: recompute time for 10,000 products x 730 days of demand history.
 //!
-//! Pick with `--only core|reservations|thresholds`.
+//! `backtest`: `restock backtest` on ../shared/data/store-item-demand-sample.csv (its table, and
+//! throughput in series x days per second). Needs no database.
+//!
+//! Pick with `--only core|reservations|thresholds|backtest`.
 
 use anyhow::{bail, Context};
 use restock_api::{RunningServer, ServerConfig};
@@ -47,53 +50,119 @@ async fn main() -> anyhow::Result<()> {
     let admin =
         flag("--admin-url").unwrap_or_else(restock_infrastructure::testing::postgres_admin_url);
     std::env::set_var("TEST_DATABASE_URL", &admin);
-
-    let url = restock_infrastructure::testing::fresh_database_url(
-        restock_infrastructure::Backend::Postgres,
-    )
-    .await?;
     println!(
-        "machine: {} cores; database {}",
+        "machine: {} cores",
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0),
-        url
     );
-    let server = RunningServer::start(&ServerConfig {
-        jwt_secret: Some(SECRET.into()),
-        ..ServerConfig::new(url.clone())
-    })
-    .await?;
-    let base = server.base_url();
-    let token = TokenKeys::new(SECRET.as_bytes())?.issue(
-        "bench",
-        &TenantId::parse("bench")?,
-        Role::Manager,
-        chrono::Utc::now() + chrono::Duration::hours(2),
-    )?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(64)
-        .build()?;
     let only = flag("--only");
     let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    // Each section on a database of its own, so that one's events do not weigh on another's
+    // figures (the rebuild in particular replays everything in its database).
     if wanted("core") {
-        core(&server, &client, &base, &token, &url, seconds).await?;
+        let bench = Bench::start().await?;
+        core(&bench, seconds).await?;
+        let url = bench.finish().await;
+        rebuild(&url).await?;
     }
     if wanted("reservations") {
-        reservations(&client, &base, &token, seconds).await?;
+        let bench = Bench::start().await?;
+        reservations(&bench.client, &bench.base, &bench.token, seconds).await?;
+        bench.finish().await;
+    }
+    if wanted("backtest") {
+        backtest(flag("--sample").as_deref())?;
     }
     if wanted("thresholds") {
         let products: usize = flag("--products")
             .map(|s| s.parse())
             .transpose()?
             .unwrap_or(10_000);
-        thresholds(&server, products).await?;
-    }
-    server.shutdown().await;
-    if wanted("core") {
-        rebuild(&url).await?;
+        let bench = Bench::start().await?;
+        thresholds(&bench.server, products).await?;
+        bench.finish().await;
     }
     Ok(())
+}
+
+/// The backtest on the real sample: `date,store,item,sales` becomes `date,sku,quantity` with
+/// sku `s{store}-i{item}`, as in the README.
+fn backtest(sample: Option<&str>) -> anyhow::Result<()> {
+    use restock_application::forecast::{run_backtest, BacktestOptions};
+    let path = sample.unwrap_or(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/store-item-demand-sample.csv"
+    ));
+    let raw = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+    let mut csv = String::from("date,sku,quantity\n");
+    let mut input_days = 0usize;
+    for line in raw.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [date, store, item, sales] = f[..] else {
+            bail!("{path}: expected date,store,item,sales, got {line}");
+        };
+        csv.push_str(&format!("{date},s{store}-i{item},{sales}\n"));
+        input_days += 1;
+    }
+    let options = BacktestOptions::default();
+    let started = Instant::now();
+    let report = run_backtest(&csv, options)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("\n[B] backtest on {path}\n{}", report.to_table());
+    println!(
+        "    {input_days} series-days replayed in {secs:.1} s on {} threads = {:.0} series x days/s",
+        options.threads,
+        input_days as f64 / secs
+    );
+    Ok(())
+}
+
+/// A server on a fresh PostgreSQL database, and a client with a manager token for it.
+struct Bench {
+    server: RunningServer,
+    url: String,
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Bench {
+    async fn start() -> anyhow::Result<Self> {
+        let url = restock_infrastructure::testing::fresh_database_url(
+            restock_infrastructure::Backend::Postgres,
+        )
+        .await?;
+        println!("\ndatabase {url}");
+        let server = RunningServer::start(&ServerConfig {
+            jwt_secret: Some(SECRET.into()),
+            ..ServerConfig::new(url.clone())
+        })
+        .await?;
+        let base = server.base_url();
+        let token = TokenKeys::new(SECRET.as_bytes())?.issue(
+            "bench",
+            &TenantId::parse("bench")?,
+            Role::Manager,
+            chrono::Utc::now() + chrono::Duration::hours(2),
+        )?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(64)
+            .build()?;
+        Ok(Self {
+            server,
+            url,
+            base,
+            token,
+            client,
+        })
+    }
+
+    /// Stop the server; the database stays for a rebuild. Returns its URL.
+    async fn finish(self) -> String {
+        self.server.shutdown().await;
+        self.url
+    }
 }
 
 /// Rebuild speed (figure 3) over everything the run wrote, with the server stopped so that no
@@ -116,15 +185,14 @@ async fn rebuild(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn core(
-    server: &RunningServer,
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    url: &str,
-    seconds: u64,
-) -> anyhow::Result<()> {
-    let (client, base, token) = (client, base.to_owned(), token.to_owned());
+async fn core(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
+    let (server, client, base, token, url) = (
+        &bench.server,
+        &bench.client,
+        bench.base.clone(),
+        bench.token.clone(),
+        bench.url.as_str(),
+    );
     // 1. Throughput vs pgbench.
     for i in 0..CLIENTS {
         put(client, &base, &token, &format!("P{i}")).await?;
@@ -255,15 +323,11 @@ async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<(
     for chunk in (0..products).collect::<Vec<_>>().chunks(500) {
         let mut history = DemandHistory::default();
         for &p in chunk {
-            let days = (1..=730i64)
-                .map(|back| {
-                    let weekly = [0.7, 0.8, 1.0, 1.0, 1.1, 1.6, 1.4][(back % 7) as usize];
-                    let noise =
-                        ((back as u64 * 2_654_435_761 + p as u64 * 97) % 100) as f64 / 100.0;
-                    let q = (10.0 + (p % 50) as f64) * weekly * (0.8 + 0.4 * noise);
+            let days = synthetic_demand(p, today)
+                .map(|(date, q)| {
                     Ok(DailyDemand {
-                        date: today - chrono::Duration::days(back),
-                        quantity: Quantity::new(q.round() as i64)?,
+                        date,
+                        quantity: Quantity::new(q)?,
                     })
                 })
                 .collect::<Result<Vec<_>, restock_domain::ValueError>>()?;
@@ -275,10 +339,30 @@ async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<(
         let ctx = restock_application::CommandContext::new(tenant.clone(), "bench");
         record_demand_history(&server.state.commands, &ctx, history).await?;
     }
+    // Stock far above any minimum: the figure is the recompute's, not the agent's reaction to
+    // 10,000 empty shelves crossing their first minimum at once.
+    let token = TokenKeys::new(SECRET.as_bytes())?.issue(
+        "bench",
+        &tenant,
+        Role::Manager,
+        chrono::Utc::now() + chrono::Duration::hours(2),
+    )?;
+    let client = reqwest::Client::new();
+    let base = server.base_url();
+    use futures::StreamExt;
+    let stocked: Vec<anyhow::Result<()>> = futures::stream::iter(0..products)
+        .map(|p| {
+            let (client, base, token) = (client.clone(), base.clone(), token.clone());
+            async move { stock(&client, &base, &token, &format!("F{p:05}"), 1_000_000).await }
+        })
+        .buffer_unordered(CLIENTS)
+        .collect()
+        .await;
+    stocked.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
     server.state.wake.wake();
     wait_caught_up(server).await?;
     println!(
-        "\n[T] seeded {products} products x 730 days in {:.1} s",
+        "\n[T] seeded {products} products x 730 days (and stock) in {:.1} s",
         seeding.elapsed().as_secs_f64()
     );
     let started = Instant::now();
@@ -290,7 +374,51 @@ async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<(
         summary.changed,
         1000.0 * secs / summary.products.max(1) as f64
     );
+    let fitting = fitting_seconds(products, today);
+    println!(
+        "    of which model fitting alone (the same series, no database, 2 threads): {fitting:.1} s"
+    );
     Ok(())
+}
+
+/// Product `p`'s 730 days of weekly-patterned demand ending yesterday.
+fn synthetic_demand(
+    p: usize,
+    today: chrono::NaiveDate,
+) -> impl Iterator<Item = (chrono::NaiveDate, i64)> {
+    (1..=730i64).map(move |back| {
+        let weekly = [0.7, 0.8, 1.0, 1.0, 1.1, 1.6, 1.4][(back % 7) as usize];
+        let noise = ((back as u64 * 2_654_435_761 + p as u64 * 97) % 100) as f64 / 100.0;
+        let q = (10.0 + (p % 50) as f64) * weekly * (0.8 + 0.4 * noise);
+        (today - chrono::Duration::days(back), q.round() as i64)
+    })
+}
+
+/// Wall time of `forecast_product` over the recompute's series on two threads: the CPU floor
+/// of a recompute, whatever the database does.
+fn fitting_seconds(products: usize, today: chrono::NaiveDate) -> f64 {
+    use restock_application::forecast::{forecast_product, DemandSeries};
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for half in 0..2 {
+            scope.spawn(move || {
+                for p in (half..products).step_by(2) {
+                    let series = DemandSeries::from_points(
+                        synthetic_demand(p, today).map(|(d, q)| (d, q as f64)),
+                    );
+                    if let Ok(series) = series {
+                        let _ = forecast_product(
+                            &series,
+                            7,
+                            restock_domain::ServiceLevel::DEFAULT,
+                            today,
+                        );
+                    }
+                }
+            });
+        }
+    });
+    started.elapsed().as_secs_f64()
 }
 
 async fn put(client: &reqwest::Client, base: &str, token: &str, sku: &str) -> anyhow::Result<()> {

@@ -833,39 +833,4 @@ mod tests {
             Err(BacktestError::NothingToScore)
         );
     }
-
-    /// The real sample (83 Kaggle store-item series). Run with
-    /// `--release -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn sample_store_item_backtest() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/data/store-item-demand-sample.csv"
-        );
-        let raw = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        let text = store_item_to_sku_csv(&raw);
-        let started = std::time::Instant::now();
-        let report = run_backtest(&text, BacktestOptions::default()).unwrap();
-        let elapsed = started.elapsed();
-        println!("{}", report.to_table());
-        println!("{}", report.to_json());
-        println!(
-            "wall time: {:.1} s on {} threads",
-            elapsed.as_secs_f64(),
-            BacktestOptions::default().threads
-        );
-        assert_eq!(report.series, 83);
-        assert!(report.forecast.fill_rate > 0.5 && report.forecast.fill_rate <= 1.0);
-    }
-
-    /// `date,store,item,sales` -> `date,sku,quantity` with sku `s{store}-i{item}`.
-    fn store_item_to_sku_csv(raw: &str) -> String {
-        let mut out = String::from("date,sku,quantity\n");
-        for line in raw.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-            let f: Vec<&str> = line.split(',').map(str::trim).collect();
-            let _ = writeln!(out, "{},s{}-i{},{}", f[0], f[1], f[2], f[3]);
-        }
-        out
-    }
 }

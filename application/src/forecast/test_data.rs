@@ -91,10 +91,3 @@ pub fn from_values(values: Vec<f64>) -> DemandSeries {
 pub fn day_after(series: &DemandSeries) -> NaiveDate {
     series.last_date().and_then(|d| d.succ_opt()).unwrap()
 }
-
-/// CPU time of the calling thread in nanoseconds (Linux), so that timings are not inflated by
-/// whatever else the machine runs; `None` elsewhere.
-pub fn thread_cpu_ns() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    stat.split_whitespace().next()?.parse().ok()
-}

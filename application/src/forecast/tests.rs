@@ -170,34 +170,3 @@ fn result_converts_to_the_domain_record() {
     assert_eq!(point.lead_time_days, 7);
     assert_eq!(point.computed_at, now);
 }
-
-/// Run with `--release -- --ignored --nocapture`: time per series of 730 days, wall clock
-/// and CPU time of this thread (the CPU figure is what 10,000 products cost when the
-/// machine is not shared with other work).
-#[test]
-#[ignore]
-fn timing_forecast_product_730_days() {
-    let time = |name: &str, series: &[DemandSeries]| {
-        let (wall, cpu) = (std::time::Instant::now(), super::test_data::thread_cpu_ns());
-        for s in series {
-            let r = forecast_product(s, 7, sl(0.95), day_after(s)).unwrap();
-            assert!(r.is_some());
-        }
-        let n = series.len() as f64;
-        let wall_ms = wall.elapsed().as_secs_f64() * 1000.0 / n;
-        let cpu_ms = super::test_data::thread_cpu_ns()
-            .zip(cpu)
-            .map_or(f64::NAN, |(end, start)| (end - start) as f64 / 1e6 / n);
-        println!(
-            "forecast_product, {name}, 730 days, one thread: {wall_ms:.2} ms wall, {cpu_ms:.2} ms CPU per series; \
-             10,000 such products on 2 cores: {:.1} s (CPU-based)",
-            cpu_ms * 10_000.0 / 2.0 / 1000.0
-        );
-    };
-    let regular: Vec<DemandSeries> = (0..200).map(|seed| weekly_series(730, seed)).collect();
-    time("regular", &regular);
-    let sparse: Vec<DemandSeries> = (0..200)
-        .map(|seed| intermittent_series(730, seed))
-        .collect();
-    time("intermittent", &sparse);
-}
