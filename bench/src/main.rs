@@ -118,6 +118,16 @@ fn backtest(sample: Option<&str>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A manager's token for `tenant`, valid for the length of any run.
+fn manager_token(tenant: &TenantId) -> anyhow::Result<String> {
+    Ok(TokenKeys::new(SECRET.as_bytes())?.issue(
+        "bench",
+        tenant,
+        Role::Manager,
+        chrono::Utc::now() + chrono::Duration::hours(2),
+    )?)
+}
+
 /// A server on a fresh PostgreSQL database, and a client with a manager token for it.
 struct Bench {
     server: RunningServer,
@@ -140,12 +150,7 @@ impl Bench {
         })
         .await?;
         let base = server.base_url();
-        let token = TokenKeys::new(SECRET.as_bytes())?.issue(
-            "bench",
-            &TenantId::parse("bench")?,
-            Role::Manager,
-            chrono::Utc::now() + chrono::Duration::hours(2),
-        )?;
+        let token = manager_token(&TenantId::parse("bench")?)?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()?;
@@ -341,12 +346,7 @@ async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<(
     }
     // Stock far above any minimum: the figure is the recompute's, not the agent's reaction to
     // 10,000 empty shelves crossing their first minimum at once.
-    let token = TokenKeys::new(SECRET.as_bytes())?.issue(
-        "bench",
-        &tenant,
-        Role::Manager,
-        chrono::Utc::now() + chrono::Duration::hours(2),
-    )?;
+    let token = manager_token(&tenant)?;
     let client = reqwest::Client::new();
     let base = server.base_url();
     use futures::StreamExt;
