@@ -238,8 +238,6 @@ impl ProductCommands {
     /// The cache is only a guess at the current version. It is updated under the stream's lock
     /// after each successful append, and a stale copy (another process appended) costs one
     /// refused append and a reload, never a wrong decision.
-    /// The stream's state as commands last left it, loaded from the store on a cache miss. It
-    /// may lag behind another process's appends; `execute` re-decides when that shows.
     pub async fn current_state(&self, stream: &StreamId) -> Result<ProductState, StoreError> {
         if let Some(state) = self.states.get(stream).await {
             return Ok(state);

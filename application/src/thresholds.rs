@@ -61,7 +61,7 @@ impl Thresholds {
         use futures::stream::{FuturesUnordered, StreamExt};
         let skus = self.demand.skus(tenant).await?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let fits = Arc::new(tokio::sync::Semaphore::new(cores));
+        let fits = tokio::sync::Semaphore::new(cores);
         // A plain loop rather than `buffer_unordered` over a closure: a closure returning a
         // borrowing future defeats the `Send` inference when the scheduler spawns this.
         let mut queue = skus.iter();
@@ -70,7 +70,7 @@ impl Thresholds {
         loop {
             while pending.len() < IN_FLIGHT {
                 let Some(sku) = queue.next() else { break };
-                pending.push(self.recompute_with(tenant, sku, Some(&fits)));
+                pending.push(self.recompute_product(tenant, sku, &fits));
             }
             let Some(result) = pending.next().await else {
                 break;
@@ -83,21 +83,13 @@ impl Thresholds {
         Ok(summary)
     }
 
-    /// `Some(changed)` when the product has history to forecast from.
-    pub async fn recompute_product(
+    /// `Some(changed)` when the product has history to forecast from. The fit runs while
+    /// holding a permit of `fits`, so concurrent products do not oversubscribe the cores.
+    async fn recompute_product(
         &self,
         tenant: &TenantId,
         sku: &Sku,
-    ) -> Result<Option<bool>, RecomputeError> {
-        self.recompute_with(tenant, sku, None).await
-    }
-
-    /// `recompute_product`, fitting only while holding a permit of `fits` when given.
-    async fn recompute_with(
-        &self,
-        tenant: &TenantId,
-        sku: &Sku,
-        fits: Option<&Arc<tokio::sync::Semaphore>>,
+        fits: &tokio::sync::Semaphore,
     ) -> Result<Option<bool>, RecomputeError> {
         let state = self
             .commands
@@ -109,15 +101,10 @@ impl Thresholds {
         let days = self.demand.demand(tenant, sku).await?;
         let now = self.commands.clock().now().trunc_subsecs(6);
         let today = now.date_naive();
-        let permit = match fits {
-            Some(fits) => Some(
-                fits.clone()
-                    .acquire_owned()
-                    .await
-                    .map_err(|e| StoreError(format!("forecast permits closed: {e}")))?,
-            ),
-            None => None,
-        };
+        let permit = fits
+            .acquire()
+            .await
+            .map_err(|e| StoreError(format!("forecast permits closed: {e}")))?;
         let fitted = tokio::task::spawn_blocking(move || {
             fit(&days, details.lead_time_days, details.service_level, today)
         })

@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
             .transpose()?
             .unwrap_or(10_000);
         let bench = Bench::start().await?;
-        thresholds(&bench.server, products).await?;
+        thresholds(&bench, products).await?;
         bench.finish().await;
     }
     Ok(())
@@ -319,7 +319,8 @@ async fn reserve_rate(
 }
 
 /// Seed `products` products with 730 days of demand each, then time one recompute of them all.
-async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<()> {
+async fn thresholds(bench: &Bench, products: usize) -> anyhow::Result<()> {
+    let server = &bench.server;
     use restock_application::demand_import::{record_demand_history, DemandHistory};
     use restock_domain::{DailyDemand, Quantity, Sku};
     let tenant = TenantId::parse("forecast-bench")?;
@@ -347,13 +348,11 @@ async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<(
     // Stock far above any minimum: the figure is the recompute's, not the agent's reaction to
     // 10,000 empty shelves crossing their first minimum at once.
     let token = manager_token(&tenant)?;
-    let client = reqwest::Client::new();
-    let base = server.base_url();
     use futures::StreamExt;
     let stocked: Vec<anyhow::Result<()>> = futures::stream::iter(0..products)
         .map(|p| {
-            let (client, base, token) = (client.clone(), base.clone(), token.clone());
-            async move { stock(&client, &base, &token, &format!("F{p:05}"), 1_000_000).await }
+            let (client, base, token) = (&bench.client, &bench.base, &token);
+            async move { stock(client, base, token, &format!("F{p:05}"), 1_000_000).await }
         })
         .buffer_unordered(CLIENTS)
         .collect()
@@ -374,7 +373,7 @@ async fn thresholds(server: &RunningServer, products: usize) -> anyhow::Result<(
         summary.changed,
         1000.0 * secs / summary.products.max(1) as f64
     );
-    let fitting = fitting_seconds(products, today);
+    let fitting = fitting_seconds(products, today)?;
     println!(
         "    of which model fitting alone (the same series, no database, 2 threads): {fitting:.1} s"
     );
@@ -396,29 +395,26 @@ fn synthetic_demand(
 
 /// Wall time of `forecast_product` over the recompute's series on two threads: the CPU floor
 /// of a recompute, whatever the database does.
-fn fitting_seconds(products: usize, today: chrono::NaiveDate) -> f64 {
+fn fitting_seconds(products: usize, today: chrono::NaiveDate) -> anyhow::Result<f64> {
     use restock_application::forecast::{forecast_product, DemandSeries};
+    let fit_half = |half: usize| -> anyhow::Result<()> {
+        for p in (half..products).step_by(2) {
+            let series =
+                DemandSeries::from_points(synthetic_demand(p, today).map(|(d, q)| (d, q as f64)))?;
+            forecast_product(&series, 7, restock_domain::ServiceLevel::DEFAULT, today)?
+                .context("no forecast for a 730-day series")?;
+        }
+        Ok(())
+    };
     let started = Instant::now();
     std::thread::scope(|scope| {
-        for half in 0..2 {
-            scope.spawn(move || {
-                for p in (half..products).step_by(2) {
-                    let series = DemandSeries::from_points(
-                        synthetic_demand(p, today).map(|(d, q)| (d, q as f64)),
-                    );
-                    if let Ok(series) = series {
-                        let _ = forecast_product(
-                            &series,
-                            7,
-                            restock_domain::ServiceLevel::DEFAULT,
-                            today,
-                        );
-                    }
-                }
-            });
-        }
-    });
-    started.elapsed().as_secs_f64()
+        let halves: Vec<_> = (0..2).map(|h| scope.spawn(move || fit_half(h))).collect();
+        halves.into_iter().try_for_each(|h| {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a fitting thread panicked"))?
+        })
+    })?;
+    Ok(started.elapsed().as_secs_f64())
 }
 
 async fn put(client: &reqwest::Client, base: &str, token: &str, sku: &str) -> anyhow::Result<()> {
