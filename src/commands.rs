@@ -228,6 +228,10 @@ async fn import_demand(url: &str, file: &std::path::Path, tenant: &str) -> anyho
         history,
     )
     .await?;
+    // A running server's projections would find these at their next poll anyway; tell them now.
+    if let Err(e) = db.announce_commits().await {
+        tracing::warn!(error = %e, "could not announce the import to running servers");
+    }
     println!("imported {rows} rows for {skus} skus");
     db.close().await;
     Ok(())

@@ -70,7 +70,6 @@ pub async fn seed(app: &AppState) -> anyhow::Result<String> {
         history.by_sku.insert(sku, days);
     }
     record_demand_history(&app.commands, &ctx, history).await?;
-    app.wake.wake();
     // Forecast minimums right away (the scheduler would only get to it after an interval); the
     // forecast reads the projected demand, so let the projections catch up first.
     wait_for_projections(app).await?;
@@ -80,7 +79,6 @@ pub async fn seed(app: &AppState) -> anyhow::Result<String> {
         changed = summary.changed,
         "demo minimums computed"
     );
-    app.wake.wake();
     let token = app.tokens.issue(
         "demo-manager",
         &tenant,

@@ -135,6 +135,46 @@ async fn postgres_an_event_committed_late_is_not_skipped() {
     assert_read_model_matches_the_log(&app, &t, &all).await;
 }
 
+/// Postgres only: a commit in one server wakes the projections of another on the same database
+/// through `NOTIFY`, sent once after the commit, and the relay does not echo it back: one command
+/// gives a notification or two (coalesced announcements), not a storm between the servers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_a_commit_in_one_server_wakes_the_others() {
+    let a = TestApp::start(Backend::Postgres).await;
+    let b = TestApp::start_on(&a.database_url).await;
+    let t = a.manager("shop");
+    a.register(&t, "SKU-1").await;
+    a.settle().await;
+    b.settle().await;
+    let Db::Postgres(pool) = &a.server.state.db else {
+        panic!("postgres expected")
+    };
+    let mut raw = sqlx::postgres::PgListener::connect_with(pool)
+        .await
+        .expect("listener");
+    raw.listen("restock_events").await.expect("listen");
+    // Let the registration's own announcement arrive before B starts watching.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_millis(100), raw.recv()).await {}
+    let mut b_woken = b.server.state.wake.subscribe();
+
+    let r = a
+        .post("/v1/products/SKU-1/receipts", &t, json!({ "quantity": 3 }))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // B appended nothing: only A's announcement can wake it (its runners' poll is separate).
+    assert!(
+        b_woken.wait(Duration::from_secs(10)).await,
+        "server B was not woken by server A's commit"
+    );
+    let mut notifications = 0;
+    while let Ok(Ok(_)) = tokio::time::timeout(Duration::from_secs(1), raw.recv()).await {
+        notifications += 1;
+        assert!(notifications <= 3, "announcements echo between servers");
+    }
+    assert!(notifications >= 1, "A's commit was not announced");
+}
+
 /// Each read table as sorted text rows, to compare before and after a rebuild.
 async fn dump(db: &Db, table: &str, order: &str) -> Vec<String> {
     match db {

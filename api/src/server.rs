@@ -107,7 +107,11 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
     let store = event_store_for(&db);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runners = runners(&db, &store);
-    let commands = Arc::new(ProductCommands::new(store.clone(), clock.clone()));
+    let wake = Wakeup::new();
+    let commands = Arc::new(
+        ProductCommands::new(store.clone(), clock.clone())
+            .with_commit_listener(Arc::new(wake.clone())),
+    );
     let thresholds = Arc::new(Thresholds {
         commands: commands.clone(),
         demand: Arc::new(SqlDemandReader::new(db.clone())),
@@ -120,7 +124,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         store,
         clock,
         tokens: Arc::new(tokens),
-        wake: Wakeup::new(),
+        wake,
         runners: Arc::new(runners),
         metrics: Arc::new(Metrics::default()),
         agent_metrics: Arc::new(AgentMetrics::default()),
@@ -177,14 +181,13 @@ impl RunningServer {
             .map_err(|e| StartError::Bind(config.bind, e))?;
         let (shutdown, stop) = watch::channel(false);
         let mut tasks = Vec::new();
-        state.wake.listen(&state.db);
+        state.wake.connect(&state.db);
         for runner in state.runners.iter().cloned() {
             tasks.push(tokio::spawn(
                 runner.run(state.wake.subscribe(), stop.clone()),
             ));
         }
-        let sweeper =
-            ExpirySweeper::new(state.db.clone(), state.commands.clone(), state.wake.clone());
+        let sweeper = ExpirySweeper::new(state.db.clone(), state.commands.clone());
         tasks.push(tokio::spawn(sweeper.run(stop.clone())));
         let scheduler = ThresholdScheduler::new(
             state.db.clone(),

@@ -47,7 +47,6 @@ impl AppState {
         match self.commands.execute(ctx, sku, command, &stored).await? {
             Outcome::Executed(executed) => {
                 if !executed.recorded.is_empty() {
-                    self.wake.wake();
                     self.metrics.events_appended(executed.recorded.len());
                 }
                 let (status, body) = render(&executed);

@@ -6,8 +6,8 @@
 //! storm of conflicts.
 
 use crate::ports::{
-    AppendError, AppendRequest, Clock, EventMetadata, EventStore, IdempotencyRecord, NewEvent,
-    RecordedEvent, StoreError, StreamAlias, StreamId,
+    AppendError, AppendRequest, Clock, CommitListener, EventMetadata, EventStore,
+    IdempotencyRecord, NewEvent, RecordedEvent, StoreError, StreamAlias, StreamId,
 };
 use crate::product_state::{load_product, ProductState};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -106,6 +106,7 @@ pub struct ProductCommands {
     clock: Arc<dyn Clock>,
     stripes: Vec<Mutex<()>>,
     states: Cache<StreamId, ProductState>,
+    listener: Option<Arc<dyn CommitListener>>,
 }
 
 impl ProductCommands {
@@ -115,7 +116,14 @@ impl ProductCommands {
             clock,
             stripes: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             states: Cache::new(CACHED_STATES),
+            listener: None,
         }
+    }
+
+    /// Tell `listener` after every append that recorded events.
+    pub fn with_commit_listener(mut self, listener: Arc<dyn CommitListener>) -> Self {
+        self.listener = Some(listener);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn EventStore> {
@@ -224,6 +232,9 @@ impl ProductCommands {
         };
         match self.store.append(request).await {
             Ok(recorded) => {
+                if let Some(listener) = self.listener.as_ref().filter(|_| !recorded.is_empty()) {
+                    listener.committed();
+                }
                 executed.recorded = recorded;
                 Ok(Outcome::Executed(Box::new(executed)))
             }

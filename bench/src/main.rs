@@ -481,7 +481,8 @@ fn pgbench_insert_rate(url: &str, seconds: u64) -> anyhow::Result<f64> {
     let script = std::env::temp_dir().join("restock-pgbench.sql");
     std::fs::write(
         &script,
-        "\\set n random(1, 1000000000)\n\
+        // A range wide enough that 16 clients x 10 s never draw the same key twice.
+        "\\set n random(1, 9000000000000000)\n\
          INSERT INTO bench_events (tenant_id, aggregate_type, aggregate_id, sequence, event_type, event_version, \
          payload, metadata, event_id, recorded_at, occurred_at, correlation_id, actor) VALUES ('bench', 'product', \
          'p' || :client_id, :n, 'StockReceived', 1, '{\"type\":\"StockReceived\",\"quantity\":1}', '{}', \

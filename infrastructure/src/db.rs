@@ -12,6 +12,9 @@ use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The PostgreSQL notification channel on which committed appends are announced.
+pub const COMMITS_CHANNEL: &str = "restock_events";
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("DATABASE_URL: {0}")]
@@ -178,6 +181,20 @@ impl Db {
         match self {
             Db::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
             Db::Sqlite { read, .. } => sqlx::query("SELECT 1").execute(read).await.map(drop)?,
+        }
+        Ok(())
+    }
+
+    /// Tell other processes sharing this PostgreSQL that events were committed (they `LISTEN` on
+    /// [`COMMITS_CHANNEL`]). Its own statement, after the commits it announces: a `NOTIFY` inside an
+    /// append transaction would make every append queue on the notification lock at commit.
+    /// SQLite has one process per file: nothing to tell.
+    pub async fn announce_commits(&self) -> Result<(), DbError> {
+        if let Db::Postgres(pool) = self {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(COMMITS_CHANNEL)
+                .execute(pool)
+                .await?;
         }
         Ok(())
     }

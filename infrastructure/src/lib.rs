@@ -7,4 +7,4 @@ pub mod notifier;
 pub mod testing;
 pub mod tokens;
 
-pub use db::{Backend, Db, DbError, DbTx};
+pub use db::{Backend, Db, DbError, DbTx, COMMITS_CHANNEL};

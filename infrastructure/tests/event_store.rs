@@ -999,20 +999,4 @@ mod postgres_only {
             .expect("count");
         assert_eq!(seen, 0);
     }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn appends_notify_listeners() {
-        let (db, pool) = pg().await;
-        let store = event_store_for(&db);
-        let mut listener = sqlx::postgres::PgListener::connect_with(&pool)
-            .await
-            .expect("listener");
-        listener.listen("restock_events").await.expect("listen");
-        append(store.as_ref(), &stream("acme", "SKU-1"), 0, 2).await;
-        let note = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
-            .await
-            .expect("notified within 10 s")
-            .expect("notification");
-        assert_eq!(note.channel(), "restock_events");
-    }
 }

@@ -7,7 +7,6 @@
 //! so any number of servers can sweep the same database without double expiry.
 
 use crate::read_models::reservations;
-use crate::wake::Wakeup;
 use restock_application::{CommandContext, Executed, ProductCommands};
 use restock_domain::{ProductCommand, ReservationId, Sku, TenantId};
 use restock_infrastructure::Db;
@@ -21,12 +20,11 @@ const BATCH: i64 = 500;
 pub struct ExpirySweeper {
     db: Db,
     commands: Arc<ProductCommands>,
-    wake: Wakeup,
 }
 
 impl ExpirySweeper {
-    pub fn new(db: Db, commands: Arc<ProductCommands>, wake: Wakeup) -> Self {
-        Self { db, commands, wake }
+    pub fn new(db: Db, commands: Arc<ProductCommands>) -> Self {
+        Self { db, commands }
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
@@ -77,9 +75,6 @@ impl ExpirySweeper {
                     tracing::warn!(error = %e, reservation = %r.reservation_id, "expiry failed")
                 }
             }
-        }
-        if expired > 0 {
-            self.wake.wake();
         }
         Ok(expired)
     }

@@ -1,18 +1,28 @@
 //! Waking projection runners when new events are committed.
 //!
-//! In-process appends bump a counter on a `watch` channel; on Postgres a `LISTEN restock_events`
-//! task relays notifications from other processes into the same channel. A runner that was busy
-//! when the bump happened still sees it (a `watch` remembers that the value changed), and runners
-//! also poll on a timer, so a lost notification only delays, never stalls, a projection.
+//! Every append in this process goes through `ProductCommands`, which calls
+//! [`Wakeup::committed`] after the commit. That bumps a counter on a `watch` channel the runners
+//! wait on, and on PostgreSQL also asks the announcer task to `NOTIFY restock_events` so that
+//! runners in other processes wake too; a listener task relays their notifications here.
+//!
+//! The announcer sends one notification per round trip, however many commits happened during
+//! it, and outside any append transaction (see [`Db::announce_commits`]). A runner that was busy
+//! when the bump happened still sees it (a `watch` remembers that the value changed), and
+//! runners also poll on a timer, so a lost notification (a process killed between its commit and
+//! its announcement) only delays, never stalls, a projection.
 
-use restock_infrastructure::Db;
+use restock_application::ports::CommitListener;
+use restock_infrastructure::{Db, COMMITS_CHANNEL};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
 #[derive(Debug, Clone)]
 pub struct Wakeup {
-    sender: Arc<watch::Sender<u64>>,
+    /// What runners wait on: commits here and commits announced by other processes.
+    runners: Arc<watch::Sender<u64>>,
+    /// Commits made here and not yet announced to other processes.
+    unannounced: Arc<watch::Sender<u64>>,
 }
 
 impl Default for Wakeup {
@@ -26,37 +36,45 @@ pub struct WakeListener {
     receiver: watch::Receiver<u64>,
 }
 
+fn bump(sender: &watch::Sender<u64>) {
+    sender.send_modify(|n| *n = n.wrapping_add(1));
+}
+
 impl Wakeup {
     pub fn new() -> Self {
-        let (sender, _) = watch::channel(0);
         Self {
-            sender: Arc::new(sender),
+            runners: Arc::new(watch::channel(0).0),
+            unannounced: Arc::new(watch::channel(0).0),
         }
     }
 
-    /// New events were committed.
+    /// Events were committed by this process.
     pub fn wake(&self) {
-        self.sender.send_modify(|n| *n = n.wrapping_add(1));
+        bump(&self.runners);
+        bump(&self.unannounced);
     }
 
     pub fn subscribe(&self) -> WakeListener {
         WakeListener {
-            receiver: self.sender.subscribe(),
+            receiver: self.runners.subscribe(),
         }
     }
 
-    /// On Postgres, relay `NOTIFY restock_events` from every process into this wake-up.
-    pub fn listen(&self, db: &Db) {
+    /// On PostgreSQL, announce this process's commits to the others and relay theirs here.
+    /// On SQLite there are no others.
+    pub fn connect(&self, db: &Db) {
         let Db::Postgres(pool) = db else { return };
+        self.spawn_announcer(db.clone());
         let pool = pool.clone();
-        let me = self.clone();
+        let runners = self.runners.clone();
         tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect_with(&pool).await {
-                    Ok(mut listener) => match listener.listen("restock_events").await {
+                    Ok(mut listener) => match listener.listen(COMMITS_CHANNEL).await {
                         Ok(()) => {
+                            // Only the runners: re-announcing would echo between processes.
                             while listener.recv().await.is_ok() {
-                                me.wake();
+                                bump(&runners);
                             }
                         }
                         Err(e) => tracing::warn!(error = %e, "LISTEN restock_events failed"),
@@ -67,11 +85,34 @@ impl Wakeup {
             }
         });
     }
+
+    fn spawn_announcer(&self, db: Db) {
+        let mut pending = self.unannounced.subscribe();
+        tokio::spawn(async move {
+            // Ends when every `Wakeup` clone is gone, i.e. with the server.
+            while pending.changed().await.is_ok() {
+                if let Err(e) = db.announce_commits().await {
+                    // Other processes still poll; retry on the next commit.
+                    tracing::warn!(error = %e, "announcing commits failed");
+                }
+            }
+        });
+    }
+}
+
+impl CommitListener for Wakeup {
+    fn committed(&self) {
+        self.wake();
+    }
 }
 
 impl WakeListener {
     /// Wait for a wake-up since the last call, or the poll interval, whichever comes first.
-    pub async fn wait(&mut self, poll: Duration) {
-        let _ = tokio::time::timeout(poll, self.receiver.changed()).await;
+    /// `true` when woken.
+    pub async fn wait(&mut self, poll: Duration) -> bool {
+        matches!(
+            tokio::time::timeout(poll, self.receiver.changed()).await,
+            Ok(Ok(()))
+        )
     }
 }

@@ -32,8 +32,5 @@ pub async fn recompute_thresholds(
         .recompute_tenant(&cmd.caller.tenant)
         .await
         .map_err(ApiError::internal)?;
-    if summary.changed > 0 {
-        app.wake.wake();
-    }
     Ok(Json(summary).into_response())
 }

@@ -31,7 +31,6 @@ pub async fn demand_history(
         parse_demand_csv(&cmd.body.0, today).map_err(|e| ApiError::validation(e.to_string()))?;
     let (rows, skus) = (history.rows, history.by_sku.len());
     record_demand_history(&app.commands, &cmd.context(), history).await?;
-    app.wake.wake();
     Ok((
         StatusCode::CREATED,
         Json(json!({ "rows": rows, "skus": skus })),

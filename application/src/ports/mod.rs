@@ -1,9 +1,11 @@
 //! Ports: what the application needs from the outside world, as traits.
 
 pub mod clock;
+pub mod commits;
 pub mod demand;
 pub mod event_store;
 
 pub use clock::{Clock, SystemClock};
+pub use commits::CommitListener;
 pub use demand::*;
 pub use event_store::*;

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use restock_application::ports::{
     AppendError, AppendRequest, EventMetadata, EventStore, IdempotencyRecord, LoadedStream,
-    Position, RecordedEvent, Snapshot, StoreError, StreamId,
+    NewEvent, Position, RecordedEvent, Snapshot, StoreError, StreamId,
 };
 use restock_domain::TenantId;
 use sqlx::postgres::PgRow;
@@ -64,6 +64,37 @@ const READ_ALL: &str = concat!(
      ORDER BY tx_id, global_position LIMIT $3"
 );
 
+/// One append in one statement (see `append_in_one_statement`). `$4` is the expected version;
+/// the idempotency record (`$5`-`$8`) and the snapshot (`$9`-`$11`) are written only when given
+/// and only when the version check passes; the events come as parallel arrays (`$12`-`$22`).
+/// The version check walks the primary key backwards to one entry (a plain max() may be planned
+/// as a scan of the whole stream: seen at 35 ms on 100k events).
+const APPEND: &str = "\
+WITH current AS ( \
+    SELECT COALESCE((SELECT sequence FROM events \
+        WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
+        ORDER BY sequence DESC LIMIT 1), 0) = $4 AS ok \
+), idempotency AS ( \
+    INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) \
+    SELECT $1, $5, $6, $7, $8 FROM current WHERE ok AND $5::text IS NOT NULL \
+), snapshot AS ( \
+    INSERT INTO snapshots (tenant_id, aggregate_type, aggregate_id, version, schema, state) \
+    SELECT $1, $2, $3, $9, $10, $11 FROM current WHERE ok AND $9::bigint IS NOT NULL \
+    ON CONFLICT (tenant_id, aggregate_type, aggregate_id) DO UPDATE \
+    SET version = excluded.version, schema = excluded.schema, state = excluded.state \
+    WHERE snapshots.version <= excluded.version \
+) \
+INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, event_type, \
+    event_version, payload, metadata, event_id, recorded_at, occurred_at, correlation_id, \
+    causation_id, actor) \
+SELECT $1, $2, $3, e.* FROM current, \
+    unnest($12::bigint[], $13::text[], $14::int[], $15::jsonb[], $16::jsonb[], $17::uuid[], \
+           $18::timestamptz[], $19::timestamptz[], $20::uuid[], $21::uuid[], $22::text[]) \
+    AS e(sequence, event_type, event_version, payload, metadata, event_id, recorded_at, \
+         occurred_at, correlation_id, causation_id, actor) \
+WHERE current.ok \
+RETURNING sequence, tx_id::text::bigint AS tx, global_position";
+
 fn decode(row: &PgRow) -> Result<RecordedEvent, sqlx::Error> {
     Ok(RecordedEvent {
         position: Position {
@@ -88,6 +119,29 @@ fn decode(row: &PgRow) -> Result<RecordedEvent, sqlx::Error> {
     })
 }
 
+/// The stored form of an appended event, as a later read returns it.
+fn recorded_event(
+    stream: &StreamId,
+    sequence: i64,
+    event: &NewEvent,
+    position: Position,
+) -> RecordedEvent {
+    RecordedEvent {
+        position,
+        tenant_id: stream.tenant.as_str().to_owned(),
+        aggregate_type: stream.aggregate_type.to_owned(),
+        aggregate_id: stream.aggregate_id.clone(),
+        sequence,
+        event_id: event.event_id,
+        event_type: event.event_type.clone(),
+        event_version: event.event_version,
+        payload: event.payload.clone(),
+        metadata: event.metadata.clone(),
+        recorded_at: micros(event.recorded_at),
+        occurred_at: micros(event.occurred_at),
+    }
+}
+
 fn decode_all(rows: &[PgRow]) -> Result<Vec<RecordedEvent>, StoreError> {
     rows.iter()
         .map(|row| decode(row).map_err(StoreError::new))
@@ -95,61 +149,123 @@ fn decode_all(rows: &[PgRow]) -> Result<Vec<RecordedEvent>, StoreError> {
 }
 
 impl PostgresEventStore {
-    async fn tail(
+    /// The common append (events, maybe an idempotency record and a snapshot, no aliases) as one
+    /// statement: one round trip instead of four (BEGIN, version check, insert, COMMIT), which is
+    /// most of an append's cost. Atomic as a statement is; every write is conditioned on the
+    /// version check, so a stale expected version writes nothing and returns no rows. Two appends
+    /// of the same version both pass the check and collide on the primary key as before.
+    ///
+    /// A key already used loses on `idempotency_keys`' primary key, unless the version is also
+    /// stale, in which case the caller re-decides on fresh state and then meets the key.
+    async fn append_in_one_statement(
         &self,
-        stream: &StreamId,
-        after_version: i64,
-        limit: Option<i64>,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(STREAM_TAIL)
+        request: &AppendRequest,
+    ) -> Result<Vec<RecordedEvent>, AppendError> {
+        let stream = &request.stream;
+        let events = &request.events;
+        let key = request.idempotency.as_ref();
+        let snapshot = request.snapshot.as_ref();
+        let metadata = events
+            .iter()
+            .map(|e| serde_json::to_value(&e.metadata))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::new)?;
+        let first = request.expected_version + 1;
+        let rows = sqlx::query(APPEND)
             .bind(stream.tenant.as_str())
             .bind(stream.aggregate_type)
             .bind(&stream.aggregate_id)
-            .bind(after_version)
-            .bind(limit)
+            .bind(request.expected_version)
+            .bind(key.map(|k| &k.key))
+            .bind(key.map(|k| &k.request_hash))
+            .bind(key.map(|k| i32::from(k.status)))
+            .bind(key.map(|k| &k.body))
+            .bind(snapshot.map(|s| s.version))
+            .bind(snapshot.map(|s| s.schema))
+            .bind(snapshot.map(|s| &s.state))
+            .bind((first..).take(events.len()).collect::<Vec<i64>>())
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.event_type.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(events.iter().map(|e| e.event_version).collect::<Vec<_>>())
+            .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
+            .bind(metadata)
+            .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
+            .bind(
+                events
+                    .iter()
+                    .map(|e| micros(e.recorded_at))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| micros(e.occurred_at))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.metadata.correlation_id)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.metadata.causation_id)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|e| e.metadata.actor.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .fetch_all(&self.pool)
             .await
-            .map_err(StoreError::new)?;
-        decode_all(&rows)
-    }
-}
-
-#[async_trait]
-impl EventStore for PostgresEventStore {
-    async fn load(
-        &self,
-        stream: &StreamId,
-        snapshot_schema: i32,
-    ) -> Result<LoadedStream, StoreError> {
-        // Snapshot first, then the tail: both only move forward, so the tail read after it is at
-        // least as new and the pair is a consistent state.
-        let snapshot = sqlx::query(
-            "SELECT version, schema, state FROM snapshots \
-             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
-        )
-        .bind(stream.tenant.as_str())
-        .bind(stream.aggregate_type)
-        .bind(&stream.aggregate_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new)?
-        .map(|row| -> Result<Snapshot, sqlx::Error> {
-            Ok(Snapshot {
-                version: row.try_get("version")?,
-                schema: row.try_get("schema")?,
-                state: row.try_get("state")?,
+            .map_err(append_error)?;
+        if rows.len() != events.len() {
+            // Nothing was written: the version check failed. A retry whose version went stale
+            // is still the same request if its key is taken: answered from the key's record.
+            return Err(match key {
+                Some(k) if self.key_taken(stream, &k.key).await? => {
+                    AppendError::IdempotencyKeyTaken
+                }
+                _ => AppendError::Conflict,
+            });
+        }
+        let mut positions = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let sequence: i64 = row.try_get("sequence").map_err(StoreError::new)?;
+            let position = Position {
+                tx_id: row.try_get("tx").map_err(StoreError::new)?,
+                global_position: row.try_get("global_position").map_err(StoreError::new)?,
+            };
+            positions.insert(sequence, position);
+        }
+        // RETURNING promises no order; match rows to events by sequence.
+        events
+            .iter()
+            .zip(first..)
+            .map(|(event, sequence)| {
+                let position = positions.get(&sequence).copied().ok_or_else(|| {
+                    StoreError(format!("append returned no row for sequence {sequence}"))
+                })?;
+                Ok(recorded_event(stream, sequence, event, position))
             })
-        })
-        .transpose()
-        .map_err(StoreError::new)?
-        .filter(|s| s.schema == snapshot_schema);
-        let after = snapshot.as_ref().map_or(0, |s| s.version);
-        let events = self.tail(stream, after, None).await?;
-        Ok(LoadedStream { snapshot, events })
+            .collect()
     }
 
-    async fn append(&self, request: AppendRequest) -> Result<Vec<RecordedEvent>, AppendError> {
-        validate(&request)?;
+    /// The general append: a transaction of several statements, for appends that name aliases
+    /// (whose ownership check must see rows a concurrent append just committed) or carry no
+    /// events (an idempotency record alone, whose version check cannot ride on an insert).
+    async fn append_in_transaction(
+        &self,
+        request: &AppendRequest,
+    ) -> Result<Vec<RecordedEvent>, AppendError> {
         let stream = &request.stream;
         let tenant = stream.tenant.as_str();
         let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
@@ -193,8 +309,6 @@ impl EventStore for PostgresEventStore {
 
         let mut recorded = Vec::with_capacity(request.events.len());
         for (event, sequence) in request.events.iter().zip(request.expected_version + 1..) {
-            let recorded_at = micros(event.recorded_at);
-            let occurred_at = micros(event.occurred_at);
             let metadata = serde_json::to_value(&event.metadata).map_err(StoreError::new)?;
             let row = sqlx::query(
                 "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, \
@@ -212,31 +326,23 @@ impl EventStore for PostgresEventStore {
             .bind(&event.payload)
             .bind(metadata)
             .bind(event.event_id)
-            .bind(recorded_at)
-            .bind(occurred_at)
+            .bind(micros(event.recorded_at))
+            .bind(micros(event.occurred_at))
             .bind(event.metadata.correlation_id)
             .bind(event.metadata.causation_id)
             .bind(&event.metadata.actor)
             .fetch_one(&mut *tx)
             .await
             .map_err(append_error)?;
-            recorded.push(RecordedEvent {
-                position: Position {
+            recorded.push(recorded_event(
+                stream,
+                sequence,
+                event,
+                Position {
                     tx_id: row.try_get("tx").map_err(StoreError::new)?,
                     global_position: row.try_get("global_position").map_err(StoreError::new)?,
                 },
-                tenant_id: tenant.to_owned(),
-                aggregate_type: stream.aggregate_type.to_owned(),
-                aggregate_id: stream.aggregate_id.clone(),
-                sequence,
-                event_id: event.event_id,
-                event_type: event.event_type.clone(),
-                event_version: event.event_version,
-                payload: event.payload.clone(),
-                metadata: event.metadata.clone(),
-                recorded_at,
-                occurred_at,
-            });
+            ));
         }
 
         // Sorted so that two appends sharing aliases lock them in the same order.
@@ -304,6 +410,79 @@ impl EventStore for PostgresEventStore {
 
         tx.commit().await.map_err(StoreError::new)?;
         Ok(recorded)
+    }
+
+    async fn key_taken(&self, stream: &StreamId, key: &str) -> Result<bool, StoreError> {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = $1 AND key = $2)",
+        )
+        .bind(stream.tenant.as_str())
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::new)
+    }
+
+    async fn tail(
+        &self,
+        stream: &StreamId,
+        after_version: i64,
+        limit: Option<i64>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(STREAM_TAIL)
+            .bind(stream.tenant.as_str())
+            .bind(stream.aggregate_type)
+            .bind(&stream.aggregate_id)
+            .bind(after_version)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::new)?;
+        decode_all(&rows)
+    }
+}
+
+#[async_trait]
+impl EventStore for PostgresEventStore {
+    async fn load(
+        &self,
+        stream: &StreamId,
+        snapshot_schema: i32,
+    ) -> Result<LoadedStream, StoreError> {
+        // Snapshot first, then the tail: both only move forward, so the tail read after it is at
+        // least as new and the pair is a consistent state.
+        let snapshot = sqlx::query(
+            "SELECT version, schema, state FROM snapshots \
+             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
+        )
+        .bind(stream.tenant.as_str())
+        .bind(stream.aggregate_type)
+        .bind(&stream.aggregate_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::new)?
+        .map(|row| -> Result<Snapshot, sqlx::Error> {
+            Ok(Snapshot {
+                version: row.try_get("version")?,
+                schema: row.try_get("schema")?,
+                state: row.try_get("state")?,
+            })
+        })
+        .transpose()
+        .map_err(StoreError::new)?
+        .filter(|s| s.schema == snapshot_schema);
+        let after = snapshot.as_ref().map_or(0, |s| s.version);
+        let events = self.tail(stream, after, None).await?;
+        Ok(LoadedStream { snapshot, events })
+    }
+
+    async fn append(&self, request: AppendRequest) -> Result<Vec<RecordedEvent>, AppendError> {
+        validate(&request)?;
+        if request.aliases.is_empty() && !request.events.is_empty() {
+            self.append_in_one_statement(&request).await
+        } else {
+            self.append_in_transaction(&request).await
+        }
     }
 
     async fn read_stream(

@@ -443,10 +443,7 @@ impl AgentWorker {
         };
         let render = |_: &Executed| (201u16, json!({ "refill_id": refill_id }));
         match self.commands.execute(&ctx, &sku, command, &render).await {
-            Ok(Outcome::Executed(e)) => {
-                if !e.recorded.is_empty() {
-                    self.wake.wake();
-                }
+            Ok(Outcome::Executed(_)) => {
                 Ok(json!({ "status": "requested", "refill_id": refill_id }))
             }
             Ok(Outcome::Replayed(_)) => {
