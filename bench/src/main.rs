@@ -66,6 +66,12 @@ async fn main() -> anyhow::Result<()> {
         let url = bench.finish().await;
         rebuild(&url).await?;
     }
+    // Section 1 alone, for comparing changes to the write path run against run.
+    if only.as_deref() == Some("commands") {
+        let bench = Bench::start().await?;
+        command_rate(&bench, seconds).await?;
+        bench.finish().await;
+    }
     if wanted("reservations") {
         let bench = Bench::start().await?;
         reservations(&bench.client, &bench.base, &bench.token, seconds).await?;
@@ -73,6 +79,16 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("backtest") {
         backtest(flag("--sample").as_deref())?;
+    }
+    // The CPU floor of the recompute alone: its model fits, no database.
+    if only.as_deref() == Some("fitting") {
+        let products: usize = flag("--products")
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(10_000);
+        let today = chrono::Utc::now().date_naive();
+        let secs = fitting_seconds(products, today)?;
+        println!("\n[F] model fitting, {products} products x 730 days, 2 threads: {secs:.1} s");
     }
     if wanted("thresholds") {
         let products: usize = flag("--products")
@@ -191,26 +207,13 @@ async fn rebuild(url: &str) -> anyhow::Result<()> {
 }
 
 async fn core(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
-    let (server, client, base, token, url) = (
+    let (server, client, base, token) = (
         &bench.server,
         &bench.client,
         bench.base.clone(),
         bench.token.clone(),
-        bench.url.as_str(),
     );
-    // 1. Throughput vs pgbench.
-    for i in 0..CLIENTS {
-        put(client, &base, &token, &format!("P{i}")).await?;
-    }
-    let restock_rate =
-        command_throughput(client, &base, &token, Duration::from_secs(seconds)).await?;
-    let pgbench_rate = pgbench_insert_rate(url, seconds)?;
-    println!("\n[1] commands/s via HTTP, {CLIENTS} clients, distinct products: {restock_rate:.0}");
-    println!("    pgbench one-row insert transaction, {CLIENTS} clients:        {pgbench_rate:.0}");
-    println!(
-        "    ratio: {:.0}% (target >= 50%)",
-        100.0 * restock_rate / pgbench_rate
-    );
+    command_rate(bench, seconds).await?;
 
     // 2. Latency on a long stream vs a fresh one.
     put(client, &base, &token, "LONG").await?;
@@ -236,6 +239,24 @@ async fn core(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
     let (p50, p99, n) =
         steady_reads(client, &base, &token, 500, Duration::from_secs(seconds)).await?;
     println!("\n[4] GET product at 500 req/s for {seconds} s ({n} requests): p50 {p50:.2} ms, p99 {p99:.2} ms");
+    Ok(())
+}
+
+/// 1. Commands/s through HTTP next to pgbench's one-row insert transactions, same database.
+async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
+    let (client, base, token) = (&bench.client, &bench.base, &bench.token);
+    for i in 0..CLIENTS {
+        put(client, base, token, &format!("P{i}")).await?;
+    }
+    let restock_rate =
+        command_throughput(client, base, token, Duration::from_secs(seconds)).await?;
+    let pgbench_rate = pgbench_insert_rate(&bench.url, seconds)?;
+    println!("\n[1] commands/s via HTTP, {CLIENTS} clients, distinct products: {restock_rate:.0}");
+    println!("    pgbench one-row insert transaction, {CLIENTS} clients:        {pgbench_rate:.0}");
+    println!(
+        "    ratio: {:.0}% (target >= 50%)",
+        100.0 * restock_rate / pgbench_rate
+    );
     Ok(())
 }
 

@@ -54,8 +54,10 @@ impl ModelKind {
         }
     }
 
-    /// Whether the model gives its own prediction intervals.
-    pub fn has_native_interval(self) -> bool {
+    /// Whether the model is fitted by an optimiser (the augurs ones, which also give their own
+    /// prediction intervals). Fitting is nearly all of a forecast's cost; the other models are
+    /// one pass over the data.
+    pub fn is_fitted(self) -> bool {
         matches!(self, Self::MstlEts | Self::Ets)
     }
 }
@@ -86,6 +88,36 @@ pub struct TrainingData<'a> {
     pub imputed: &'a [f64],
     /// `None` on censored days.
     pub observations: &'a [Option<f64>],
+}
+
+impl<'a> TrainingData<'a> {
+    /// The last `days` days (all of them when there are fewer).
+    pub fn tail(self, days: usize) -> Self {
+        let from = self.imputed.len().saturating_sub(days);
+        Self {
+            imputed: &self.imputed[from..],
+            observations: &self.observations[from.min(self.observations.len())..],
+        }
+    }
+}
+
+/// Strength of the weekly pattern in the days the augurs models see, from an STL decomposition
+/// (Wang, Smith & Hyndman): 1 - Var(remainder) / Var(seasonal + remainder), 0 when the week
+/// explains nothing and near 1 when it explains nearly everything. `None` under two weeks.
+pub fn weekly_strength(values: &[f64]) -> Option<f64> {
+    let values = recent(values);
+    if values.len() < 2 * SEASON {
+        return None;
+    }
+    let values: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+    let decomposition = augurs::mstl::stlrs::MstlParams::new()
+        .fit(&values, &[SEASON])
+        .ok()?;
+    decomposition
+        .seasonal_strength()
+        .first()
+        .copied()
+        .filter(|s| s.is_finite())
 }
 
 /// Point forecasts and, if the model has them, interval bounds, all of length `horizon`.

@@ -9,6 +9,19 @@
 //!    The seasonal naive baseline is always computed; on intermittent series it is reported
 //!    but not eligible, for the same reason.
 //! 3. Censored holdout days are not scored: their true demand is unknown.
+//!
+//! Two choices keep the cost at about two ETS fits per product (the fits are nearly all of it;
+//! 10,000 products must recompute in 30 s on 2 cores), each measured on the store-item sample,
+//! 82 series x 6 origins 60 days apart, 28-day holdouts:
+//! - Plain ETS is not tried when the weekly pattern is strong ([`STRONG_SEASONALITY`]): a
+//!   non-seasonal model cannot follow it. On the 327 of 493 holdouts with strength >= 0.5 it
+//!   beat MSTL+ETS 19 times, and its mean MAE was 11.50 against 8.48. Below, it is tried.
+//! - The optimised candidates are scored after fitting on the last [`SCORING_WINDOW_DAYS`]
+//!   before the holdout, not the 182 days the final fit uses: about half the cost. MSTL+ETS's
+//!   mean holdout MAE moves from 7.20 to 7.38 (seasonal naive: 8.72) and the choice between
+//!   the two flips on 66 of 493 holdouts, all close calls. The chosen model is then refitted
+//!   on the full window. Net effect of both on `restock backtest` over the sample: MASE 0.841
+//!   -> 0.838, fill rate 0.9981 either way, average on hand 210.6 -> 210.1 units.
 
 use super::models::{self, ModelKind, TrainingData, SEASON};
 use super::series::DemandSeries;
@@ -20,6 +33,11 @@ pub const MIN_MODEL_DAYS: usize = 14;
 pub const INTERMITTENT_ADI: f64 = 1.32;
 const MAX_HOLDOUT_DAYS: usize = 28;
 const MIN_HOLDOUT_DAYS: usize = 7;
+
+/// Weekly seasonal strength ([`models::weekly_strength`]) from which plain ETS is not tried.
+pub const STRONG_SEASONALITY: f64 = 0.5;
+/// Days before the holdout the optimised candidates are fitted on to be scored (14 weeks).
+pub const SCORING_WINDOW_DAYS: usize = 98;
 
 const REGULAR_CANDIDATES: [ModelKind; 3] =
     [ModelKind::MstlEts, ModelKind::Ets, ModelKind::SeasonalNaive];
@@ -33,6 +51,20 @@ pub struct DemandProfile {
     /// Share of known days with zero demand.
     pub zero_share: f64,
     pub intermittent: bool,
+    /// Weekly seasonal strength of a regular series; `None` for intermittent ones.
+    pub seasonal_strength: Option<f64>,
+}
+
+impl DemandProfile {
+    /// Whether `model` is tried on this series.
+    fn tries(&self, model: ModelKind) -> bool {
+        match model {
+            ModelKind::Ets => self
+                .seasonal_strength
+                .is_none_or(|s| s < STRONG_SEASONALITY),
+            _ => true,
+        }
+    }
 }
 
 /// Holdout error of one candidate.
@@ -83,6 +115,20 @@ pub fn classify(observations: &[Option<f64>]) -> DemandProfile {
         adi,
         zero_share,
         intermittent: adi > INTERMITTENT_ADI,
+        seasonal_strength: None,
+    }
+}
+
+/// [`classify`], plus the weekly seasonal strength of a regular series.
+pub fn profile(train: TrainingData<'_>) -> DemandProfile {
+    let profile = classify(train.observations);
+    DemandProfile {
+        seasonal_strength: if profile.intermittent {
+            None
+        } else {
+            models::weekly_strength(train.imputed)
+        },
+        ..profile
     }
 }
 
@@ -107,7 +153,7 @@ pub fn select(series: &DemandSeries, level: f64) -> Option<Selection> {
         observations: &observations[..split],
     };
     let actual = &observations[split..];
-    let profile = classify(train.observations);
+    let profile = profile(train);
 
     let score = |model| score_candidate(model, train, actual, level);
     let baseline = score(ModelKind::SeasonalNaive);
@@ -120,6 +166,7 @@ pub fn select(series: &DemandSeries, level: f64) -> Option<Selection> {
         // The baseline is a candidate too: reuse its score instead of fitting it twice.
         REGULAR_CANDIDATES
             .iter()
+            .filter(|&&m| profile.tries(m))
             .filter_map(|&m| match m {
                 ModelKind::SeasonalNaive => baseline.clone(),
                 _ => score(m),
@@ -142,14 +189,19 @@ pub fn select(series: &DemandSeries, level: f64) -> Option<Selection> {
     })
 }
 
-/// Fits on `train`, forecasts the holdout and scores the known days. `None` if the model
-/// failed or nothing could be scored.
+/// Fits on `train` (its last [`SCORING_WINDOW_DAYS`] for an optimised model), forecasts the
+/// holdout and scores the known days. `None` if the model failed or nothing could be scored.
 fn score_candidate(
     model: ModelKind,
     train: TrainingData<'_>,
     actual: &[Option<f64>],
     level: f64,
 ) -> Option<CandidateScore> {
+    let train = if model.is_fitted() {
+        train.tail(SCORING_WINDOW_DAYS)
+    } else {
+        train
+    };
     let prediction = models::predict(model, train, actual.len(), level).ok()?;
     let errors: Vec<f64> = actual
         .iter()
@@ -180,7 +232,7 @@ fn seasonal_scale(values: &[f64]) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_data::{intermittent_series, weekly_series};
+    use super::super::test_data::{from_values, intermittent_series, weekly_series, Lcg};
     use super::*;
 
     #[test]
@@ -202,12 +254,26 @@ mod tests {
         assert_eq!(holdout_days(14), 7);
     }
 
+    /// Plain ETS scored on the same split `select` used, though `select` skipped it.
+    fn ets_holdout_mae(series: &DemandSeries) -> f64 {
+        let (imputed, observations) = (series.imputed(), series.observations());
+        let split = series.len() - holdout_days(series.len());
+        let train = TrainingData {
+            imputed: &imputed[..split],
+            observations: &observations[..split],
+        };
+        score_candidate(ModelKind::Ets, train, &observations[split..], 0.95)
+            .unwrap()
+            .mae
+    }
+
     #[test]
     fn weekly_series_picks_mstl_which_beats_plain_ets() {
         // Several seeds: on one 28-day holdout the seasonal naive can win by luck (seed 42
         // does), but a real weekly pattern should go to MSTL nearly always.
         for seed in 0..6 {
-            let selection = select(&weekly_series(365, seed), 0.95).unwrap();
+            let series = weekly_series(365, seed);
+            let selection = select(&series, 0.95).unwrap();
             assert!(!selection.profile.intermittent);
             assert_eq!(
                 selection.model,
@@ -215,8 +281,13 @@ mod tests {
                 "seed {seed}: {:?}",
                 selection.scores
             );
-            let mae = |m| selection.scores.iter().find(|s| s.model == m).unwrap().mae;
-            assert!(mae(ModelKind::MstlEts) < mae(ModelKind::Ets), "seed {seed}");
+            // The week is found strong, so plain ETS is not even tried...
+            let strength = selection.profile.seasonal_strength.unwrap();
+            assert!(strength >= STRONG_SEASONALITY, "seed {seed}: {strength}");
+            assert!(selection.scores.iter().all(|s| s.model != ModelKind::Ets));
+            // ...and rightly: on the same holdout it does worse.
+            let mstl = selection.chosen().unwrap().mae;
+            assert!(mstl < ets_holdout_mae(&series), "seed {seed}");
             assert!(selection.baseline.is_some());
             assert!(
                 selection.mase.is_some_and(|m| m < 1.0),
@@ -224,6 +295,24 @@ mod tests {
                 selection.mase
             );
         }
+    }
+
+    #[test]
+    fn without_a_weekly_pattern_plain_ets_is_a_candidate() {
+        // A slow upward drift with noise and no weekday effect.
+        let mut rng = Lcg::new(3);
+        let values: Vec<f64> = (0..365)
+            .map(|i| (30.0 + i as f64 * 0.05 + 3.0 * rng.normal()).round())
+            .collect();
+        let series = from_values(values);
+        let selection = select(&series, 0.95).unwrap();
+        let strength = selection.profile.seasonal_strength.unwrap();
+        assert!(strength < STRONG_SEASONALITY, "{strength}");
+        assert!(
+            selection.scores.iter().any(|s| s.model == ModelKind::Ets),
+            "{:?}",
+            selection.scores
+        );
     }
 
     #[test]
