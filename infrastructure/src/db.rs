@@ -65,8 +65,8 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(20)
                 .acquire_timeout(Duration::from_secs(10))
-                // No ping before each use: it doubled the round trips of a one-statement append
-                // (bench: commands/s +N%). A connection that died while idle fails its next
+                // No ping before each use: it is a round trip of its own, as many as a
+                // one-statement append has. A connection that died while idle fails its next
                 // statement once, as it could right after a successful ping anyway.
                 .test_before_acquire(false)
                 .connect_with(options)
