@@ -242,7 +242,56 @@ fn backtest_cli_prints_the_documented_json() {
     );
 }
 
+/// The recompute reads demand for many products at once and only the days a forecast fits on:
+/// a product with older history starts at the window's first day (a zero day where it had no
+/// row), so old zero days are not lost from its series; a real row on that day is kept.
+async fn demand_is_read_for_the_forecast_window_only(backend: Backend) {
+    use restock_domain::{Sku, TenantId};
+    let app = TestApp::start(backend).await;
+    let t = app.manager("shop");
+    for sku in ["OLD", "EDGE", "NEW", "NONE"] {
+        app.register(&t, sku).await;
+    }
+    let today = Utc::now().date_naive();
+    let since = today - Duration::days(364);
+    let day = |back: i64| today - Duration::days(back);
+    let csv = format!(
+        "date,sku,quantity\n{},OLD,5\n{},OLD,3\n{},EDGE,4\n{since},EDGE,7\n{},NEW,2\n",
+        day(400),
+        day(10),
+        day(400),
+        day(5),
+    );
+    import(&app, &t, csv).await;
+    app.settle().await;
+
+    let skus: Vec<Sku> = ["OLD", "EDGE", "NEW", "NONE"]
+        .iter()
+        .map(|s| Sku::parse(s).expect("sku"))
+        .collect();
+    let tenant = TenantId::parse("shop").expect("tenant");
+    let demand = app
+        .server
+        .state
+        .thresholds
+        .demand
+        .demand(&tenant, &skus, since)
+        .await
+        .expect("demand");
+    let days = |sku: &str| -> Vec<(chrono::NaiveDate, i64)> {
+        demand[&Sku::parse(sku).expect("sku")]
+            .iter()
+            .map(|d| (d.date, d.quantity))
+            .collect()
+    };
+    assert_eq!(days("OLD"), vec![(since, 0), (day(10), 3)]);
+    assert_eq!(days("EDGE"), vec![(since, 7)]);
+    assert_eq!(days("NEW"), vec![(day(5), 2)]);
+    assert!(!demand.contains_key(&Sku::parse("NONE").expect("sku")));
+}
+
 on_both_stores!(
+    demand_is_read_for_the_forecast_window_only,
     a_recomputed_minimum_is_an_event_only_when_it_changes,
     a_manual_minimum_wins_until_cleared,
     the_scheduler_recomputes_on_its_own_and_forecasts_stay_in_their_tenant,

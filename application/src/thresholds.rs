@@ -4,27 +4,37 @@
 //! A manual minimum still wins (the aggregate keeps both and reports the manual one); the
 //! forecast minimum is recorded regardless, so it is ready when the manual one is cleared.
 
-use crate::forecast::{forecast_product, DemandSeries, ForecastResult};
+use crate::forecast::{forecast_product, DemandSeries, ForecastResult, MAX_FIT_DAYS};
 use crate::ports::{
     DemandDay, DemandReader, ForecastPoint, ForecastRepository, HistoryPoint, StoreError,
     StoredForecast, StreamId,
 };
 use crate::product_commands::{CommandContext, CommandError, Executed, Outcome, ProductCommands};
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Days, SubsecRound, Utc};
 use restock_domain::{ProductCommand, Sku, TenantId};
 use serde::Serialize;
 use std::sync::Arc;
 
 /// Days of history shown with a forecast.
 const HISTORY_SHOWN_DAYS: usize = 90;
-/// Products in flight at once. Most of a product's time is database round trips (load, demand,
-/// append, save), so many overlap; the CPU-bound fits are held to one per core by `fits`.
-const IN_FLIGHT: usize = 16;
+/// Products read, fitted and saved together: one demand query and one forecast upsert per
+/// chunk instead of per product.
+const CHUNK: usize = 64;
+/// Chunks in flight: while one chunk's products are fitted, the next one's demand is read and
+/// the previous one's commands and forecasts are written.
+const CHUNKS_IN_FLIGHT: usize = 2;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RecomputeSummary {
     pub products: usize,
     pub changed: usize,
+}
+
+impl std::ops::AddAssign for RecomputeSummary {
+    fn add_assign(&mut self, other: Self) {
+        self.products += other.products;
+        self.changed += other.changed;
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,9 +56,7 @@ impl Thresholds {
     pub async fn recompute_all(&self) -> Result<RecomputeSummary, RecomputeError> {
         let mut total = RecomputeSummary::default();
         for tenant in self.demand.tenants().await? {
-            let s = self.recompute_tenant(&tenant).await?;
-            total.products += s.products;
-            total.changed += s.changed;
+            total += self.recompute_tenant(&tenant).await?;
         }
         Ok(total)
     }
@@ -64,33 +72,69 @@ impl Thresholds {
         let fits = tokio::sync::Semaphore::new(cores);
         // A plain loop rather than `buffer_unordered` over a closure: a closure returning a
         // borrowing future defeats the `Send` inference when the scheduler spawns this.
-        let mut queue = skus.iter();
+        let mut queue = skus.chunks(CHUNK);
         let mut pending = FuturesUnordered::new();
         let mut summary = RecomputeSummary::default();
         loop {
-            while pending.len() < IN_FLIGHT {
-                let Some(sku) = queue.next() else { break };
-                pending.push(self.recompute_product(tenant, sku, &fits));
+            while pending.len() < CHUNKS_IN_FLIGHT {
+                let Some(chunk) = queue.next() else { break };
+                pending.push(self.recompute_chunk(tenant, chunk, &fits));
             }
             let Some(result) = pending.next().await else {
                 break;
             };
-            if let Some(changed) = result? {
-                summary.products += 1;
-                summary.changed += usize::from(changed);
-            }
+            summary += result?;
         }
         Ok(summary)
     }
 
-    /// `Some(changed)` when the product has history to forecast from. The fit runs while
-    /// holding a permit of `fits`, so concurrent products do not oversubscribe the cores.
+    /// Read the chunk's demand in one query, fit and record each product, save the forecasts
+    /// in one statement.
+    async fn recompute_chunk(
+        &self,
+        tenant: &TenantId,
+        skus: &[Sku],
+        fits: &tokio::sync::Semaphore,
+    ) -> Result<RecomputeSummary, RecomputeError> {
+        use futures::stream::{FuturesUnordered, TryStreamExt};
+        let now = self.commands.clock().now().trunc_subsecs(6);
+        let today = now.date_naive();
+        // Only the days a forecast fits on: the rest would be read and thrown away.
+        let since = today
+            .checked_sub_days(Days::new(MAX_FIT_DAYS as u64))
+            .unwrap_or(today);
+        let mut demand = self.demand.demand(tenant, skus, since).await?;
+        let products = FuturesUnordered::new();
+        for sku in skus {
+            let days = demand.remove(sku).unwrap_or_default();
+            products.push(self.recompute_product(tenant, sku, days, now, fits));
+        }
+        let done: Vec<Option<(StoredForecast, bool)>> = products.try_collect().await?;
+        let mut summary = RecomputeSummary::default();
+        let mut forecasts = Vec::with_capacity(done.len());
+        for (forecast, changed) in done.into_iter().flatten() {
+            summary.products += 1;
+            summary.changed += usize::from(changed);
+            forecasts.push(forecast);
+        }
+        self.forecasts.save(tenant, &forecasts).await?;
+        Ok(summary)
+    }
+
+    /// The product's forecast and whether its minimum changed, when it has history to forecast
+    /// from. The fit runs while holding a permit of `fits`, so concurrent products do not
+    /// oversubscribe the cores.
     async fn recompute_product(
         &self,
         tenant: &TenantId,
         sku: &Sku,
+        days: Vec<DemandDay>,
+        now: DateTime<Utc>,
         fits: &tokio::sync::Semaphore,
-    ) -> Result<Option<bool>, RecomputeError> {
+    ) -> Result<Option<(StoredForecast, bool)>, RecomputeError> {
+        if days.is_empty() {
+            return Ok(None);
+        }
         let state = self
             .commands
             .current_state(&StreamId::product(tenant, sku))
@@ -98,8 +142,6 @@ impl Thresholds {
         let Some(details) = state.product.details.clone() else {
             return Ok(None);
         };
-        let days = self.demand.demand(tenant, sku).await?;
-        let now = self.commands.clock().now().trunc_subsecs(6);
         let today = now.date_naive();
         let permit = fits
             .acquire()
@@ -123,10 +165,7 @@ impl Thresholds {
             Outcome::Executed(e) => !e.recorded.is_empty(),
             Outcome::Replayed(_) => false,
         };
-        self.forecasts
-            .save(tenant, &stored(sku, &result, history, now))
-            .await?;
-        Ok(Some(changed))
+        Ok(Some((stored(sku, &result, history, now), changed)))
     }
 }
 

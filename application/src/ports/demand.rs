@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use restock_domain::{Sku, TenantId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// One day of demand for one product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +23,16 @@ pub trait DemandReader: Send + Sync + 'static {
     async fn tenants(&self) -> Result<Vec<TenantId>, StoreError>;
     /// The tenant's products.
     async fn skus(&self, tenant: &TenantId) -> Result<Vec<Sku>, StoreError>;
-    /// The product's demand days, oldest first; days without a row had no demand.
-    async fn demand(&self, tenant: &TenantId, sku: &Sku) -> Result<Vec<DemandDay>, StoreError>;
+    /// Each product's demand days from `since` on, oldest first; days without a row had no
+    /// demand. A product whose history began before `since` gets a day at `since` (zero if it
+    /// had no row), so its series is the whole window rather than starting at its first sale
+    /// in it. Products with no days are left out.
+    async fn demand(
+        &self,
+        tenant: &TenantId,
+        skus: &[Sku],
+        since: NaiveDate,
+    ) -> Result<HashMap<Sku, Vec<DemandDay>>, StoreError>;
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,7 +66,9 @@ pub struct StoredForecast {
 
 #[async_trait]
 pub trait ForecastRepository: Send + Sync + 'static {
-    async fn save(&self, tenant: &TenantId, forecast: &StoredForecast) -> Result<(), StoreError>;
+    /// Keep these as the latest forecasts of their products.
+    async fn save(&self, tenant: &TenantId, forecasts: &[StoredForecast])
+        -> Result<(), StoreError>;
     async fn get(&self, tenant: &TenantId, sku: &Sku)
         -> Result<Option<StoredForecast>, StoreError>;
 }

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use restock_application::ports::{DemandDay as PortDemandDay, DemandReader, StoreError};
 use restock_domain::{Sku, TenantId};
 use restock_infrastructure::{execute, fetch_all, DbTx};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct DemandDay {
@@ -97,16 +98,76 @@ pub async fn mark_stockout(
     Ok(())
 }
 
-/// The product's demand days, oldest first (days without a row had no demand).
-pub async fn series(tx: &mut DbTx, tenant: &str, sku: &str) -> Result<Vec<DemandDay>, sqlx::Error> {
-    fetch_all!(
+#[derive(sqlx::FromRow)]
+struct SkuDay {
+    sku: String,
+    #[sqlx(flatten)]
+    day: DemandDay,
+}
+
+/// Builds `SELECT ... WHERE tenant_id = ? AND sku IN (...) <tail>` for either backend.
+macro_rules! for_skus {
+    ($tx:expr, $row:ty, $head:expr, $tenant:expr, $skus:expr, $tail:expr, $since:expr) => {{
+        macro_rules! run {
+            ($conn:expr, $db:ty) => {{
+                let mut query = sqlx::QueryBuilder::<$db>::new($head);
+                query.push(" WHERE tenant_id = ").push_bind($tenant);
+                query.push(" AND sku IN (");
+                let mut list = query.separated(", ");
+                for sku in $skus {
+                    list.push_bind(*sku);
+                }
+                query.push(")").push($tail.0).push_bind($since).push($tail.1);
+                query.build_query_as::<$row>().fetch_all(&mut **$conn).await
+            }};
+        }
+        match $tx {
+            DbTx::Postgres(conn) => run!(conn, sqlx::Postgres),
+            DbTx::Sqlite(conn) => run!(conn, sqlx::Sqlite),
+        }
+    }};
+}
+
+/// The days of these products from `since` on, by product then day.
+async fn window(
+    tx: &mut DbTx,
+    tenant: &str,
+    skus: &[&str],
+    since: NaiveDate,
+) -> Result<Vec<SkuDay>, sqlx::Error> {
+    for_skus!(
         tx,
-        DemandDay,
-        "SELECT day, sold, imported, stockout FROM daily_demand \
-         WHERE tenant_id = $1 AND sku = $2 ORDER BY day",
+        SkuDay,
+        "SELECT sku, day, sold, imported, stockout FROM daily_demand",
         tenant,
-        sku
+        skus,
+        (" AND day >= ", " ORDER BY sku, day"),
+        since
     )
+}
+
+#[derive(sqlx::FromRow)]
+struct SkuOnly {
+    sku: String,
+}
+
+/// Which of these products have days before `since`.
+async fn with_days_before(
+    tx: &mut DbTx,
+    tenant: &str,
+    skus: &[&str],
+    since: NaiveDate,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = for_skus!(
+        tx,
+        SkuOnly,
+        "SELECT DISTINCT sku FROM daily_demand",
+        tenant,
+        skus,
+        (" AND day < ", ""),
+        since
+    )?;
+    Ok(rows.into_iter().map(|r| r.sku).collect())
 }
 
 /// The forecast's view of demand (`application::ports::DemandReader`) over these tables.
@@ -158,19 +219,50 @@ impl DemandReader for SqlDemandReader {
             .collect())
     }
 
-    async fn demand(&self, tenant: &TenantId, sku: &Sku) -> Result<Vec<PortDemandDay>, StoreError> {
+    async fn demand(
+        &self,
+        tenant: &TenantId,
+        skus: &[Sku],
+        since: NaiveDate,
+    ) -> Result<HashMap<Sku, Vec<PortDemandDay>>, StoreError> {
+        let by_name: HashMap<&str, &Sku> = skus.iter().map(|s| (s.as_str(), s)).collect();
+        let names: Vec<&str> = by_name.keys().copied().collect();
         let mut tx = self.db.begin_read().await.map_err(StoreError::new)?;
-        let days = series(&mut tx, tenant.as_str(), sku.as_str())
-            .await
-            .map_err(StoreError::new)?;
+        let mut out: HashMap<Sku, Vec<PortDemandDay>> = HashMap::new();
+        for chunk in names.chunks(ROWS_PER_STATEMENT) {
+            let rows = window(&mut tx, tenant.as_str(), chunk, since)
+                .await
+                .map_err(StoreError::new)?;
+            let older = with_days_before(&mut tx, tenant.as_str(), chunk, since)
+                .await
+                .map_err(StoreError::new)?;
+            for sku in older {
+                if let Some(&sku) = by_name.get(sku.as_str()) {
+                    out.entry(sku.clone()).or_default().push(PortDemandDay {
+                        date: since,
+                        quantity: 0,
+                        censored: false,
+                    });
+                }
+            }
+            for row in rows {
+                let Some(&sku) = by_name.get(row.sku.as_str()) else {
+                    continue;
+                };
+                let days = out.entry(sku.clone()).or_default();
+                let day = PortDemandDay {
+                    date: row.day.day,
+                    quantity: row.day.quantity(),
+                    censored: row.day.stockout,
+                };
+                // A real row at `since` replaces the zero day put there for older history.
+                match days.last_mut() {
+                    Some(last) if last.date == day.date => *last = day,
+                    _ => days.push(day),
+                }
+            }
+        }
         tx.commit().await.map_err(StoreError::new)?;
-        Ok(days
-            .iter()
-            .map(|d| PortDemandDay {
-                date: d.day,
-                quantity: d.quantity(),
-                censored: d.stockout,
-            })
-            .collect())
+        Ok(out)
     }
 }

@@ -3,8 +3,11 @@
 use async_trait::async_trait;
 use restock_application::ports::{ForecastRepository, StoreError, StoredForecast};
 use restock_domain::{Sku, TenantId};
-use restock_infrastructure::{execute, fetch_optional, Db};
+use restock_infrastructure::{fetch_optional, Db, DbTx};
 use sqlx::types::Json;
+
+/// Rows per upsert: 4 parameters each, far below both databases' limits.
+const FORECASTS_PER_STATEMENT: usize = 500;
 
 pub struct SqlForecasts {
     db: Db,
@@ -23,18 +26,38 @@ struct Row {
 
 #[async_trait]
 impl ForecastRepository for SqlForecasts {
-    async fn save(&self, tenant: &TenantId, forecast: &StoredForecast) -> Result<(), StoreError> {
+    async fn save(
+        &self,
+        tenant: &TenantId,
+        forecasts: &[StoredForecast],
+    ) -> Result<(), StoreError> {
+        macro_rules! upsert {
+            ($conn:expr, $db:ty, $chunk:expr) => {{
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO forecasts (tenant_id, sku, computed_at, body) ",
+                );
+                query.push_values($chunk, |mut row, f: &StoredForecast| {
+                    row.push_bind(tenant.as_str())
+                        .push_bind(&f.sku)
+                        .push_bind(f.computed_at)
+                        .push_bind(Json(f));
+                });
+                query.push(
+                    " ON CONFLICT (tenant_id, sku) DO UPDATE \
+                     SET computed_at = excluded.computed_at, body = excluded.body",
+                );
+                query.build().execute(&mut **$conn).await.map(drop)
+            }};
+        }
         let mut tx = self.db.begin().await.map_err(StoreError::new)?;
-        execute!(
-            &mut tx,
-            "INSERT INTO forecasts (tenant_id, sku, computed_at, body) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (tenant_id, sku) DO UPDATE SET computed_at = excluded.computed_at, body = excluded.body",
-            tenant.as_str(),
-            &forecast.sku,
-            forecast.computed_at,
-            Json(forecast)
-        )
-        .map_err(StoreError::new)?;
+        // A product appears once per statement: ON CONFLICT cannot update a row twice.
+        for chunk in forecasts.chunks(FORECASTS_PER_STATEMENT) {
+            match &mut tx {
+                DbTx::Postgres(conn) => upsert!(conn, sqlx::Postgres, chunk),
+                DbTx::Sqlite(conn) => upsert!(conn, sqlx::Sqlite, chunk),
+            }
+            .map_err(StoreError::new)?;
+        }
         tx.commit().await.map_err(StoreError::new)
     }
 
