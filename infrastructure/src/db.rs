@@ -214,6 +214,10 @@ impl Db {
     }
 }
 
+/// Keys per statement in [`DbTx::fetch_by_tenant_sku`]: 2 parameters each, well inside both
+/// databases' limits.
+const KEYS_PER_STATEMENT: usize = 500;
+
 impl DbTx {
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
@@ -221,6 +225,43 @@ impl DbTx {
             DbTx::Sqlite(tx) => tx.commit().await?,
         }
         Ok(())
+    }
+
+    /// The rows of `select` (a `SELECT ... FROM table` with no `WHERE`) whose `(tenant_id, sku)`
+    /// is one of `keys`: one statement per 500 keys instead of one per key, which is what lets a
+    /// projection batch touching many products cost a few round trips.
+    pub async fn fetch_by_tenant_sku<R>(
+        &mut self,
+        select: &str,
+        keys: &[(&str, &str)],
+    ) -> Result<Vec<R>, sqlx::Error>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + Send
+            + Unpin,
+    {
+        macro_rules! fetch_chunk {
+            ($conn:expr, $db:ty, $chunk:expr) => {{
+                let mut query = sqlx::QueryBuilder::<$db>::new(select);
+                // `IN (VALUES ...)`: the row-value list form both databases accept.
+                query.push(" WHERE (tenant_id, sku) IN (VALUES ");
+                for (i, (tenant, sku)) in $chunk.iter().enumerate() {
+                    query.push(if i == 0 { "(" } else { ", (" });
+                    query.push_bind(*tenant).push(", ").push_bind(*sku).push(")");
+                }
+                query.push(")");
+                query.build_query_as::<R>().fetch_all(&mut **$conn).await?
+            }};
+        }
+        let mut rows = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+            rows.extend(match self {
+                DbTx::Postgres(conn) => fetch_chunk!(conn, Postgres, chunk),
+                DbTx::Sqlite(conn) => fetch_chunk!(conn, Sqlite, chunk),
+            });
+        }
+        Ok(rows)
     }
 }
 

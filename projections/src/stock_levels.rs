@@ -1,8 +1,9 @@
 //! The stock projection: folds product events into `products`, `movements` and `daily_demand`.
 //!
 //! It folds with the domain's own `Product::apply_event`, so the read model cannot drift from
-//! the aggregate's rules. A batch keeps the states it touches in memory and writes each product
-//! row once, which is what makes a rebuild fast.
+//! the aggregate's rules. A batch loads the states it touches in one query, keeps them in memory
+//! and writes each product row once in one upsert: its cost in round trips does not grow with
+//! the number of products, which is what makes both a rebuild and a busy live batch cheap.
 
 use crate::projector::{ProjectionError, Projector, Replay};
 use crate::read_models::movements::{Movement, NewMovement};
@@ -39,19 +40,16 @@ impl Projector for StockLevels {
         events: &[RecordedEvent],
         _replay: Replay,
     ) -> Result<(), ProjectionError> {
-        let mut states: HashMap<Key, ProductState> = HashMap::new();
+        let product_events = || events.iter().filter(|e| e.aggregate_type == "product");
+        let keys: BTreeSet<(&str, &str)> = product_events()
+            .map(|e| (e.tenant_id.as_str(), e.aggregate_id.as_str()))
+            .collect();
+        let keys: Vec<(&str, &str)> = keys.into_iter().collect();
+        let mut states: HashMap<Key, ProductState> = products::load_states(tx, &keys).await?;
         let mut rows = SideRows::default();
-        for recorded in events.iter().filter(|e| e.aggregate_type == "product") {
+        for recorded in product_events() {
             let key = (recorded.tenant_id.clone(), recorded.aggregate_id.clone());
-            let state = match states.get_mut(&key) {
-                Some(s) => s,
-                None => {
-                    let loaded = products::load_state(tx, &key.0, &key.1)
-                        .await?
-                        .unwrap_or_default();
-                    states.entry(key.clone()).or_insert(loaded)
-                }
-            };
+            let state = states.entry(key.clone()).or_default();
             let event = decode(recorded)?;
             state.apply(&event, recorded.recorded_at);
             rows.collect(&key, recorded, &event, state);
@@ -69,9 +67,11 @@ impl Projector for StockLevels {
             .map(|((tenant, sku, day), quantity)| (tenant.as_str(), sku.as_str(), *day, *quantity))
             .collect();
         daily_demand::set_imported_all(tx, &imported).await?;
-        for ((tenant, _), state) in &states {
-            products::upsert(tx, tenant, state).await?;
-        }
+        let touched: Vec<(&str, &ProductState)> = states
+            .iter()
+            .map(|((tenant, _), state)| (tenant.as_str(), state))
+            .collect();
+        products::upsert_all(tx, &touched).await?;
         Ok(())
     }
 }

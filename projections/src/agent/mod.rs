@@ -29,7 +29,7 @@ use restock_application::ports::RecordedEvent;
 use restock_application::product_state::decode;
 use restock_infrastructure::DbTx;
 use state::AgentState;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 pub const NAME: &str = "agent";
 
@@ -55,16 +55,15 @@ impl Projector for AgentProjector {
         events: &[RecordedEvent],
         replay: Replay,
     ) -> Result<(), ProjectionError> {
-        let mut states: HashMap<(String, String), AgentState> = HashMap::new();
-        for recorded in events.iter().filter(|e| e.aggregate_type == "product") {
+        let product_events = || events.iter().filter(|e| e.aggregate_type == "product");
+        let keys: BTreeSet<(&str, &str)> = product_events()
+            .map(|e| (e.tenant_id.as_str(), e.aggregate_id.as_str()))
+            .collect();
+        let keys: Vec<(&str, &str)> = keys.into_iter().collect();
+        let mut states: HashMap<(String, String), AgentState> = state::load_all(tx, &keys).await?;
+        for recorded in product_events() {
             let key = (recorded.tenant_id.clone(), recorded.aggregate_id.clone());
-            let state = match states.get_mut(&key) {
-                Some(s) => s,
-                None => {
-                    let loaded = state::load(tx, &key.0, &key.1).await?.unwrap_or_default();
-                    states.entry(key.clone()).or_insert(loaded)
-                }
-            };
+            let state = states.entry(key.clone()).or_default();
             let event = decode(recorded)?;
             let before = needs_refill(&state.product);
             state.apply(&event, recorded.recorded_at);
@@ -96,9 +95,11 @@ impl Projector for AgentProjector {
             .await?;
             tracing::debug!(tenant = %key.0, sku = %key.1, event = %recorded.event_id, "minimum crossed");
         }
-        for ((tenant, sku), state) in &states {
-            state::upsert(tx, tenant, sku, state).await?;
-        }
+        let touched: Vec<(&str, &str, &AgentState)> = states
+            .iter()
+            .map(|((tenant, sku), state)| (tenant.as_str(), sku.as_str(), state))
+            .collect();
+        state::upsert_all(tx, &touched).await?;
         Ok(())
     }
 }

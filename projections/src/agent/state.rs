@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use restock_domain::{Product, ProductEvent};
-use restock_infrastructure::{execute, fetch_optional, DbTx};
+use restock_infrastructure::DbTx;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AgentState {
@@ -26,37 +27,50 @@ impl AgentState {
 
 #[derive(sqlx::FromRow)]
 struct Row {
+    tenant_id: String,
+    sku: String,
     state: Json<AgentState>,
 }
 
-pub async fn load(
+/// The states of these products, by (tenant, sku); products never seen are absent.
+pub async fn load_all(
     tx: &mut DbTx,
-    tenant: &str,
-    sku: &str,
-) -> Result<Option<AgentState>, sqlx::Error> {
-    let row = fetch_optional!(
-        tx,
-        Row,
-        "SELECT state FROM agent_products WHERE tenant_id = $1 AND sku = $2",
-        tenant,
-        sku
-    )?;
-    Ok(row.map(|r| r.state.0))
+    keys: &[(&str, &str)],
+) -> Result<HashMap<(String, String), AgentState>, sqlx::Error> {
+    let rows: Vec<Row> = tx
+        .fetch_by_tenant_sku("SELECT tenant_id, sku, state FROM agent_products", keys)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.tenant_id, r.sku), r.state.0))
+        .collect())
 }
 
-pub async fn upsert(
+/// Rows per upsert: 3 parameters each.
+const ROWS_PER_UPSERT: usize = 1000;
+
+/// Write these states, one multi-row upsert per 1000; each (tenant, sku) at most once.
+pub async fn upsert_all(
     tx: &mut DbTx,
-    tenant: &str,
-    sku: &str,
-    state: &AgentState,
+    states: &[(&str, &str, &AgentState)],
 ) -> Result<(), sqlx::Error> {
-    execute!(
-        tx,
-        "INSERT INTO agent_products (tenant_id, sku, state) VALUES ($1, $2, $3) \
-         ON CONFLICT (tenant_id, sku) DO UPDATE SET state = excluded.state",
-        tenant,
-        sku,
-        Json(state)
-    )?;
+    macro_rules! upsert_chunk {
+        ($conn:expr, $db:ty, $chunk:expr) => {{
+            let mut query = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO agent_products (tenant_id, sku, state) ",
+            );
+            query.push_values($chunk, |mut row, (tenant, sku, state)| {
+                row.push_bind(*tenant).push_bind(*sku).push_bind(Json(*state));
+            });
+            query.push(" ON CONFLICT (tenant_id, sku) DO UPDATE SET state = excluded.state");
+            query.build().execute(&mut **$conn).await.map(drop)
+        }};
+    }
+    for chunk in states.chunks(ROWS_PER_UPSERT) {
+        match &mut *tx {
+            DbTx::Postgres(conn) => upsert_chunk!(conn, sqlx::Postgres, chunk)?,
+            DbTx::Sqlite(conn) => upsert_chunk!(conn, sqlx::Sqlite, chunk)?,
+        }
+    }
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! `products`: the Product view of API.md, one row per (tenant, sku).
 
 use restock_application::{ProductState, ProductView};
-use restock_infrastructure::{execute, fetch_all, fetch_optional, DbTx};
+use restock_infrastructure::{fetch_all, fetch_optional, DbTx};
 use sqlx::types::Json;
+use std::collections::HashMap;
 
 const COLUMNS: &str = "sku, name, on_hand, reserved, available, min_stock, min_stock_source, \
     lead_time_days, service_level, below_min, open_refill_id, unit, supplier, reorder_quantity, \
@@ -51,68 +52,92 @@ impl From<ProductRow> for ProductView {
     }
 }
 
+/// The folded state stored with a row, to continue folding from.
 #[derive(sqlx::FromRow)]
-struct StateRow {
+struct KeyedStateRow {
+    tenant_id: String,
+    sku: String,
     state: Json<ProductState>,
 }
 
-/// The folded state stored with a row, to continue folding from.
-pub async fn load_state(
+/// The folded states stored with these products' rows, by (tenant, sku); products without a
+/// row are absent.
+pub async fn load_states(
     tx: &mut DbTx,
-    tenant: &str,
-    sku: &str,
-) -> Result<Option<ProductState>, sqlx::Error> {
-    let row = fetch_optional!(
-        tx,
-        StateRow,
-        "SELECT state FROM products WHERE tenant_id = $1 AND sku = $2",
-        tenant,
-        sku
-    )?;
-    Ok(row.map(|r| r.state.0))
+    keys: &[(&str, &str)],
+) -> Result<HashMap<(String, String), ProductState>, sqlx::Error> {
+    let rows: Vec<KeyedStateRow> = tx
+        .fetch_by_tenant_sku("SELECT tenant_id, sku, state FROM products", keys)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.tenant_id, r.sku), r.state.0))
+        .collect())
 }
 
-pub async fn upsert(tx: &mut DbTx, tenant: &str, state: &ProductState) -> Result<(), sqlx::Error> {
-    let Some(updated_at) = state.updated_at else {
-        return Ok(());
-    };
-    let Some(view) = ProductView::from_state(&state.product, updated_at) else {
-        return Ok(());
-    };
-    execute!(
-        tx,
-        "INSERT INTO products (tenant_id, sku, name, on_hand, reserved, available, min_stock, \
-             min_stock_source, lead_time_days, service_level, below_min, open_refill_id, unit, \
-             supplier, reorder_quantity, version, updated_at, state) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-         ON CONFLICT (tenant_id, sku) DO UPDATE SET name = excluded.name, \
-             on_hand = excluded.on_hand, reserved = excluded.reserved, \
-             available = excluded.available, min_stock = excluded.min_stock, \
-             min_stock_source = excluded.min_stock_source, \
-             lead_time_days = excluded.lead_time_days, service_level = excluded.service_level, \
-             below_min = excluded.below_min, open_refill_id = excluded.open_refill_id, \
-             unit = excluded.unit, supplier = excluded.supplier, \
-             reorder_quantity = excluded.reorder_quantity, version = excluded.version, \
-             updated_at = excluded.updated_at, state = excluded.state",
-        tenant,
-        &view.sku,
-        &view.name,
-        view.on_hand,
-        view.reserved,
-        view.available,
-        view.min_stock,
-        &view.min_stock_source,
-        view.lead_time_days,
-        view.service_level,
-        view.below_min,
-        view.open_refill_id.map(|id| id.to_string()),
-        &view.unit,
-        &view.supplier,
-        view.reorder_quantity,
-        view.version,
-        view.updated_at,
-        Json(state),
-    )?;
+/// Rows per upsert: 18 parameters each, well inside both databases' limits.
+const ROWS_PER_UPSERT: usize = 500;
+
+/// Write the rows of these states, one multi-row upsert per 500. Each (tenant, sku) at most
+/// once: a statement cannot update the same row twice.
+pub async fn upsert_all(
+    tx: &mut DbTx,
+    states: &[(&str, &ProductState)],
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<(&str, ProductView, &ProductState)> = states
+        .iter()
+        .filter_map(|&(tenant, state)| {
+            let view = ProductView::from_state(&state.product, state.updated_at?)?;
+            Some((tenant, view, state))
+        })
+        .collect();
+    macro_rules! upsert_chunk {
+        ($conn:expr, $db:ty, $chunk:expr) => {{
+            let mut query = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO products (tenant_id, sku, name, on_hand, reserved, available, \
+                 min_stock, min_stock_source, lead_time_days, service_level, below_min, \
+                 open_refill_id, unit, supplier, reorder_quantity, version, updated_at, state) ",
+            );
+            query.push_values($chunk, |mut row, (tenant, view, state)| {
+                row.push_bind(*tenant)
+                    .push_bind(&view.sku)
+                    .push_bind(&view.name)
+                    .push_bind(view.on_hand)
+                    .push_bind(view.reserved)
+                    .push_bind(view.available)
+                    .push_bind(view.min_stock)
+                    .push_bind(&view.min_stock_source)
+                    .push_bind(view.lead_time_days)
+                    .push_bind(view.service_level)
+                    .push_bind(view.below_min)
+                    .push_bind(view.open_refill_id.map(|id| id.to_string()))
+                    .push_bind(&view.unit)
+                    .push_bind(&view.supplier)
+                    .push_bind(view.reorder_quantity)
+                    .push_bind(view.version)
+                    .push_bind(view.updated_at)
+                    .push_bind(Json(*state));
+            });
+            query.push(
+                " ON CONFLICT (tenant_id, sku) DO UPDATE SET name = excluded.name, \
+                 on_hand = excluded.on_hand, reserved = excluded.reserved, \
+                 available = excluded.available, min_stock = excluded.min_stock, \
+                 min_stock_source = excluded.min_stock_source, \
+                 lead_time_days = excluded.lead_time_days, service_level = excluded.service_level, \
+                 below_min = excluded.below_min, open_refill_id = excluded.open_refill_id, \
+                 unit = excluded.unit, supplier = excluded.supplier, \
+                 reorder_quantity = excluded.reorder_quantity, version = excluded.version, \
+                 updated_at = excluded.updated_at, state = excluded.state",
+            );
+            query.build().execute(&mut **$conn).await.map(drop)
+        }};
+    }
+    for chunk in rows.chunks(ROWS_PER_UPSERT) {
+        match &mut *tx {
+            DbTx::Postgres(conn) => upsert_chunk!(conn, sqlx::Postgres, chunk)?,
+            DbTx::Sqlite(conn) => upsert_chunk!(conn, sqlx::Sqlite, chunk)?,
+        }
+    }
     Ok(())
 }
 
