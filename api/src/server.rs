@@ -14,7 +14,7 @@ use restock_infrastructure::notifier::{NotifyError, WebhookClient};
 use restock_infrastructure::tokens::{load_or_create_secret, TokenError, TokenKeys};
 use restock_infrastructure::{Db, DbError};
 use restock_projections::agent::delivery::WebhookDelivery;
-use restock_projections::agent::{AgentConfig, AgentWorker};
+use restock_projections::agent::{AgentConfig, AgentProjector, AgentWorker};
 use restock_projections::expiry::ExpirySweeper;
 use restock_projections::read_models::daily_demand::SqlDemandReader;
 use restock_projections::read_models::forecasts::SqlForecasts;
@@ -96,7 +96,15 @@ pub fn sqlite_data_dir(database_url: &str) -> Option<PathBuf> {
 
 /// The runners for every projection, in the order they are reported.
 pub fn runners(db: &Db, store: &Arc<dyn EventStore>) -> Vec<ProjectionRunner> {
-    restock_projections::all()
+    runners_with(db, store, restock_projections::all())
+}
+
+fn runners_with(
+    db: &Db,
+    store: &Arc<dyn EventStore>,
+    projectors: Vec<Arc<dyn restock_projections::Projector>>,
+) -> Vec<ProjectionRunner> {
+    projectors
         .into_iter()
         .map(|p| ProjectionRunner::new(db.clone(), store.clone(), p))
         .collect()
@@ -106,7 +114,9 @@ pub fn runners(db: &Db, store: &Arc<dyn EventStore>) -> Vec<ProjectionRunner> {
 pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
     let store = event_store_for(&db);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let runners = runners(&db, &store);
+    let agent = Arc::new(AgentProjector::default());
+    let agent_triggers = agent.triggers().clone();
+    let runners = runners_with(&db, &store, restock_projections::with_agent(agent));
     let wake = Wakeup::new();
     let commands = Arc::new(
         ProductCommands::new(store.clone(), clock.clone())
@@ -125,6 +135,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         clock,
         tokens: Arc::new(tokens),
         wake,
+        agent_triggers,
         runners: Arc::new(runners),
         metrics: Arc::new(Metrics::default()),
         agent_metrics: Arc::new(AgentMetrics::default()),
@@ -144,7 +155,7 @@ fn spawn_agent(
     let worker = AgentWorker::new(
         state.db.clone(),
         state.commands.clone(),
-        state.wake.clone(),
+        state.agent_triggers.clone(),
         state.agent_metrics.clone(),
         config.clone(),
         chat,

@@ -25,6 +25,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<TokenKeys>,
     pub wake: Wakeup,
+    /// Bumped when the agent projection committed triggers; the agent worker waits on it.
+    pub agent_triggers: Wakeup,
     pub runners: Arc<Vec<ProjectionRunner>>,
     pub metrics: Arc<Metrics>,
     pub agent_metrics: Arc<AgentMetrics>,

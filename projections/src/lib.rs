@@ -19,10 +19,15 @@ use std::sync::Arc;
 
 /// Every projection this build runs, in the order they are reported.
 pub fn all() -> Vec<Arc<dyn Projector>> {
+    with_agent(Arc::default())
+}
+
+/// [`all`], with an agent projector whose trigger signal a worker listens to.
+pub fn with_agent(agent: Arc<agent::AgentProjector>) -> Vec<Arc<dyn Projector>> {
     vec![
         Arc::new(stock_levels::StockLevels),
         Arc::new(reservations::Reservations),
         Arc::new(agent::refills::Refills),
-        Arc::new(agent::AgentProjector),
+        agent,
     ]
 }

@@ -46,4 +46,8 @@ pub trait Projector: Send + Sync + 'static {
         events: &[RecordedEvent],
         replay: Replay,
     ) -> Result<(), ProjectionError>;
+
+    /// Called after a batch's transaction committed, for a projector whose rows someone waits
+    /// on (the agent worker waits for triggers).
+    fn committed(&self) {}
 }

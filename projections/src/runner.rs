@@ -20,6 +20,8 @@ const BATCH_SIZE: i64 = 1000;
 const POLL: Duration = Duration::from_millis(500);
 /// How long a woken runner waits for more events before reading a batch.
 const COALESCE: Duration = Duration::from_millis(5);
+/// The longest pause between batches under a steady stream of events (see `run`).
+const MAX_COALESCE: Duration = Duration::from_millis(40);
 
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 struct CheckpointRow {
@@ -88,6 +90,11 @@ impl ProjectionRunner {
     /// A failing batch is logged and retried after a pause; it is never skipped.
     pub async fn run(self, mut wake: WakeListener, mut shutdown: watch::Receiver<bool>) {
         let name = self.name();
+        // Let appends accumulate into one batch. The first pause after a wake-up is short, so
+        // an isolated command is projected within milliseconds; while batches keep coming it
+        // doubles up to MAX_COALESCE, so under a steady stream each projection commits a few
+        // dozen times a second however many commands arrive, not once per few commands.
+        let mut pause = COALESCE;
         loop {
             if *shutdown.borrow() {
                 return;
@@ -98,11 +105,13 @@ impl ProjectionRunner {
                         _ = wake.wait(POLL) => {}
                         _ = shutdown.changed() => {}
                     }
-                    // Let a burst of appends accumulate into one batch: under load this turns
-                    // one projection transaction per command into one per burst.
-                    tokio::time::sleep(COALESCE).await;
+                    pause = COALESCE;
+                    tokio::time::sleep(pause).await;
                 }
-                Ok(n) if (n as i64) < BATCH_SIZE => tokio::time::sleep(COALESCE).await,
+                Ok(n) if (n as i64) < BATCH_SIZE => {
+                    pause = (pause * 2).min(MAX_COALESCE);
+                    tokio::time::sleep(pause).await;
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::error!(projection = name, error = %e, "projection batch failed; retrying");
@@ -183,6 +192,7 @@ impl ProjectionRunner {
             return Ok(None);
         }
         tx.commit().await?;
+        self.projector.committed();
         Ok(Some(Checkpoint {
             position: last,
             ..checkpoint

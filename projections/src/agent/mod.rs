@@ -22,6 +22,7 @@ pub use worker::AgentWorker;
 
 use crate::projector::{ProjectionError, Projector, Replay};
 use crate::read_models::decisions::{self, NewTrigger};
+use crate::wake::Wakeup;
 use async_trait::async_trait;
 use restock_application::agent::crossing::{is_crossing, needs_refill};
 use restock_application::agent::{AgentContext, TriggerRef};
@@ -30,11 +31,25 @@ use restock_application::product_state::decode;
 use restock_infrastructure::DbTx;
 use state::AgentState;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub const NAME: &str = "agent";
 
+/// Detects crossings and records them as triggers for the [`worker::AgentWorker`].
 #[derive(Debug, Default)]
-pub struct AgentProjector;
+pub struct AgentProjector {
+    /// A batch in progress inserted triggers; told to `triggers` once it commits.
+    inserted: AtomicBool,
+    triggers: Wakeup,
+}
+
+impl AgentProjector {
+    /// Bumped after each committed batch that recorded triggers: what the worker waits on, so
+    /// it looks for work when there is some rather than after every append.
+    pub fn triggers(&self) -> &Wakeup {
+        &self.triggers
+    }
+}
 
 #[async_trait]
 impl Projector for AgentProjector {
@@ -93,6 +108,7 @@ impl Projector for AgentProjector {
                 },
             )
             .await?;
+            self.inserted.store(true, Ordering::Relaxed);
             tracing::debug!(tenant = %key.0, sku = %key.1, event = %recorded.event_id, "minimum crossed");
         }
         let touched: Vec<(&str, &str, &AgentState)> = states
@@ -101,5 +117,13 @@ impl Projector for AgentProjector {
             .collect();
         state::upsert_all(tx, &touched).await?;
         Ok(())
+    }
+
+    fn committed(&self) {
+        // A batch that rolled back leaves the flag set: the next commit then wakes the worker
+        // once for nothing, which costs one query.
+        if self.inserted.swap(false, Ordering::Relaxed) {
+            self.triggers.wake();
+        }
     }
 }

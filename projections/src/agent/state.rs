@@ -60,7 +60,9 @@ pub async fn upsert_all(
                 "INSERT INTO agent_products (tenant_id, sku, state) ",
             );
             query.push_values($chunk, |mut row, (tenant, sku, state)| {
-                row.push_bind(*tenant).push_bind(*sku).push_bind(Json(*state));
+                row.push_bind(*tenant)
+                    .push_bind(*sku)
+                    .push_bind(Json(*state));
             });
             query.push(" ON CONFLICT (tenant_id, sku) DO UPDATE SET state = excluded.state");
             query.build().execute(&mut **$conn).await.map(drop)

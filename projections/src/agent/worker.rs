@@ -25,7 +25,7 @@ use restock_domain::{ProductCommand, ProductError, Quantity, RefillId, Sku, Tena
 use restock_infrastructure::{Db, DbError};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -33,9 +33,6 @@ use uuid::Uuid;
 const BATCH: i64 = 50;
 /// Attempts at executing a decision before the trigger is parked as `failed`.
 const MAX_ATTEMPTS: i32 = 20;
-/// The poll interval for a while after new events were appended.
-const ACTIVE_POLL: Duration = Duration::from_millis(10);
-const ACTIVE_WINDOW: Duration = Duration::from_millis(300);
 /// How long another live worker is left to execute a decision it recorded.
 const DECIDED_LEASE: Duration = Duration::from_secs(2);
 
@@ -52,7 +49,8 @@ pub enum WorkerError {
 pub struct AgentWorker {
     db: Db,
     commands: Arc<ProductCommands>,
-    wake: Wakeup,
+    /// Bumped when this process's agent projection committed triggers.
+    triggers: Wakeup,
     agent: Agent,
     metrics: Arc<AgentMetrics>,
     config: AgentConfig,
@@ -64,7 +62,7 @@ impl AgentWorker {
     pub fn new(
         db: Db,
         commands: Arc<ProductCommands>,
-        wake: Wakeup,
+        triggers: Wakeup,
         metrics: Arc<AgentMetrics>,
         config: AgentConfig,
         chat: Option<Arc<dyn ChatModel>>,
@@ -80,7 +78,7 @@ impl AgentWorker {
         Self {
             db,
             commands,
-            wake,
+            triggers,
             agent,
             metrics,
             config,
@@ -89,9 +87,7 @@ impl AgentWorker {
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut wake = self.wake.subscribe();
-        // Until this instant new events were seen recently, and a trigger may be about to commit.
-        let mut active_until = Instant::now();
+        let mut triggers = self.triggers.subscribe();
         loop {
             if *shutdown.borrow() {
                 return;
@@ -102,7 +98,6 @@ impl AgentWorker {
                 _ = shutdown.changed() => return,
             };
             let pause = match pass {
-                Ok(0) if Instant::now() < active_until => ACTIVE_POLL.min(self.config.poll),
                 Ok(0) => self.config.poll,
                 Ok(_) => continue,
                 Err(e) => {
@@ -110,16 +105,10 @@ impl AgentWorker {
                     Duration::from_secs(1)
                 }
             };
-            // The projector inserts triggers inside the runner's transaction, so the wake-up for
-            // new events comes before the trigger is visible. After one, look again at a short
-            // interval for a while; when all is quiet, at the (slower) poll interval.
-            let waited = Instant::now();
+            // Woken when this process's agent projection committed triggers; the poll finds
+            // those recorded by another process, or left behind by a crash.
             tokio::select! {
-                _ = wake.wait(pause) => {
-                    if waited.elapsed() < pause {
-                        active_until = Instant::now() + ACTIVE_WINDOW;
-                    }
-                }
+                _ = triggers.wait(pause) => {}
                 _ = shutdown.changed() => {}
             }
         }

@@ -117,7 +117,11 @@ macro_rules! for_skus {
                 for sku in $skus {
                     list.push_bind(*sku);
                 }
-                query.push(")").push($tail.0).push_bind($since).push($tail.1);
+                query
+                    .push(")")
+                    .push($tail.0)
+                    .push_bind($since)
+                    .push($tail.1);
                 query.build_query_as::<$row>().fetch_all(&mut **$conn).await
             }};
         }
@@ -151,7 +155,8 @@ struct SkuOnly {
     sku: String,
 }
 
-/// Which of these products have days before `since`.
+/// Which of these products have days before `since`: one index probe per product (EXISTS stops
+/// at the first row), not a scan of its older history.
 async fn with_days_before(
     tx: &mut DbTx,
     tenant: &str,
@@ -161,10 +166,14 @@ async fn with_days_before(
     let rows = for_skus!(
         tx,
         SkuOnly,
-        "SELECT DISTINCT sku FROM daily_demand",
+        "SELECT p.sku FROM products p",
         tenant,
         skus,
-        (" AND day < ", ""),
+        (
+            " AND EXISTS (SELECT 1 FROM daily_demand d WHERE d.tenant_id = p.tenant_id \
+             AND d.sku = p.sku AND d.day < ",
+            ")"
+        ),
         since
     )?;
     Ok(rows.into_iter().map(|r| r.sku).collect())
