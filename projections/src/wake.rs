@@ -17,6 +17,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// The shortest interval between two announcements to other processes.
+const ANNOUNCE_GAP: Duration = Duration::from_millis(20);
+
 #[derive(Debug, Clone)]
 pub struct Wakeup {
     /// What runners wait on: commits here and commits announced by other processes.
@@ -95,6 +98,9 @@ impl Wakeup {
                     // Other processes still poll; retry on the next commit.
                     tracing::warn!(error = %e, "announcing commits failed");
                 }
+                // At most one announcement per ANNOUNCE_GAP: each is a transaction of its own,
+                // and other processes' runners coalesce for longer than this anyway.
+                tokio::time::sleep(ANNOUNCE_GAP).await;
             }
         });
     }
