@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
 
-const BATCH_SIZE: i64 = 1000;
+/// Events per batch. Large enough that a rebuild's cost per event is the applying, not the
+/// transaction around it (rebuild of stock_levels: ~50k events/s at 1000, ~57k at 4000).
+const BATCH_SIZE: i64 = 4000;
 const POLL: Duration = Duration::from_millis(500);
 /// How long a woken runner waits for more events before reading a batch.
 const COALESCE: Duration = Duration::from_millis(5);
