@@ -274,13 +274,22 @@ async fn a_rebuild_reproduces_every_read_table(backend: Backend) {
         assert!(!rows.is_empty(), "{table} has rows to compare");
         before.push(rows);
     }
+    // A row no event explains: a rebuild that did not empty the table would keep it, and the
+    // tables would then differ from `before`. (Checking for an empty table right after the
+    // reset would race the live runners, which may already be re-projecting.)
+    let mut tx = db.begin().await.expect("begin");
+    for sql in [
+        "CREATE TEMP TABLE ghost AS SELECT * FROM products LIMIT 1",
+        "UPDATE ghost SET tenant_id = 'ghost-tenant'",
+        "INSERT INTO products SELECT * FROM ghost",
+        "DROP TABLE ghost",
+    ] {
+        restock_infrastructure::execute!(&mut tx, sql).expect(sql);
+    }
+    tx.commit().await.expect("commit");
     for runner in app.server.state.runners.iter() {
         runner.reset().await.expect("reset");
     }
-    assert!(
-        dump(db, "products", "sku").await.is_empty(),
-        "reset empties the tables"
-    );
     // The server's own runners keep running: a rebuild's catch-up races them for every batch
     // and must neither fail nor apply anything twice.
     app.server.state.wake.wake();

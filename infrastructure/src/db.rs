@@ -9,6 +9,7 @@
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -248,7 +249,11 @@ impl DbTx {
                 query.push(" WHERE (tenant_id, sku) IN (VALUES ");
                 for (i, (tenant, sku)) in $chunk.iter().enumerate() {
                     query.push(if i == 0 { "(" } else { ", (" });
-                    query.push_bind(*tenant).push(", ").push_bind(*sku).push(")");
+                    query
+                        .push_bind(*tenant)
+                        .push(", ")
+                        .push_bind(*sku)
+                        .push(")");
                 }
                 query.push(")");
                 query.build_query_as::<R>().fetch_all(&mut **$conn).await?
@@ -262,6 +267,26 @@ impl DbTx {
             });
         }
         Ok(rows)
+    }
+
+    /// The JSON `state` column of `table` (keyed by `tenant_id, sku`) for these keys, by
+    /// (tenant, sku); keys without a row are absent. How a projection resumes folding. `table`
+    /// is written into the SQL: a name from the code, never from input.
+    pub async fn fetch_states<T>(
+        &mut self,
+        table: &str,
+        keys: &[(&str, &str)],
+    ) -> Result<HashMap<(String, String), T>, sqlx::Error>
+    where
+        T: serde::de::DeserializeOwned + Send + Unpin + 'static,
+    {
+        let select = format!("SELECT tenant_id, sku, state FROM {table}");
+        let rows: Vec<(String, String, sqlx::types::Json<T>)> =
+            self.fetch_by_tenant_sku(&select, keys).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(tenant, sku, state)| ((tenant, sku), state.0))
+            .collect())
     }
 }
 

@@ -25,25 +25,12 @@ impl AgentState {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    tenant_id: String,
-    sku: String,
-    state: Json<AgentState>,
-}
-
 /// The states of these products, by (tenant, sku); products never seen are absent.
 pub async fn load_all(
     tx: &mut DbTx,
     keys: &[(&str, &str)],
 ) -> Result<HashMap<(String, String), AgentState>, sqlx::Error> {
-    let rows: Vec<Row> = tx
-        .fetch_by_tenant_sku("SELECT tenant_id, sku, state FROM agent_products", keys)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.tenant_id, r.sku), r.state.0))
-        .collect())
+    tx.fetch_states("agent_products", keys).await
 }
 
 /// Rows per upsert: 3 parameters each.

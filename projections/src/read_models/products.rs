@@ -52,27 +52,13 @@ impl From<ProductRow> for ProductView {
     }
 }
 
-/// The folded state stored with a row, to continue folding from.
-#[derive(sqlx::FromRow)]
-struct KeyedStateRow {
-    tenant_id: String,
-    sku: String,
-    state: Json<ProductState>,
-}
-
 /// The folded states stored with these products' rows, by (tenant, sku); products without a
 /// row are absent.
 pub async fn load_states(
     tx: &mut DbTx,
     keys: &[(&str, &str)],
 ) -> Result<HashMap<(String, String), ProductState>, sqlx::Error> {
-    let rows: Vec<KeyedStateRow> = tx
-        .fetch_by_tenant_sku("SELECT tenant_id, sku, state FROM products", keys)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ((r.tenant_id, r.sku), r.state.0))
-        .collect())
+    tx.fetch_states("products", keys).await
 }
 
 /// Rows per upsert: 18 parameters each, well inside both databases' limits.
