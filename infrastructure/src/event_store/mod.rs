@@ -14,7 +14,7 @@ pub use sqlite::SqliteEventStore;
 use crate::db::Db;
 use chrono::{DateTime, SubsecRound, Utc};
 use restock_application::ports::{
-    AppendError, AppendRequest, EventStore, RecordedEvent, StoreError,
+    AppendError, AppendRequest, EventStore, NewEvent, Position, RecordedEvent, StoreError, StreamId,
 };
 use std::sync::Arc;
 
@@ -78,6 +78,29 @@ fn append_error(error: sqlx::Error) -> AppendError {
 /// silently and SQLite would keep them).
 fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
     t.trunc_subsecs(6)
+}
+
+/// The stored form of an appended event, as a later read returns it.
+fn recorded_event(
+    stream: &StreamId,
+    sequence: i64,
+    event: &NewEvent,
+    position: Position,
+) -> RecordedEvent {
+    RecordedEvent {
+        position,
+        tenant_id: stream.tenant.as_str().to_owned(),
+        aggregate_type: stream.aggregate_type.to_owned(),
+        aggregate_id: stream.aggregate_id.clone(),
+        sequence,
+        event_id: event.event_id,
+        event_type: event.event_type.clone(),
+        event_version: event.event_version,
+        payload: event.payload.clone(),
+        metadata: event.metadata.clone(),
+        recorded_at: micros(event.recorded_at),
+        occurred_at: micros(event.occurred_at),
+    }
 }
 
 /// Checks that need no database: a snapshot must describe the state after exactly these events,

@@ -9,12 +9,12 @@
 //! `(tx_id, global_position)`. `xid8` has no Rust type in sqlx, so it crosses the wire as text
 //! cast to `bigint` (an xid8 is a 64-bit epoch-extended counter well below `i64::MAX`).
 
-use super::{append_error, known_prefix, micros, validate};
+use super::{append_error, known_prefix, micros, recorded_event, validate};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use restock_application::ports::{
     AppendError, AppendRequest, EventMetadata, EventStore, IdempotencyRecord, LoadedStream,
-    NewEvent, Position, RecordedEvent, Snapshot, StoreError, StreamId,
+    Position, RecordedEvent, Snapshot, StoreError, StreamId,
 };
 use restock_domain::TenantId;
 use sqlx::postgres::PgRow;
@@ -119,29 +119,6 @@ fn decode(row: &PgRow) -> Result<RecordedEvent, sqlx::Error> {
     })
 }
 
-/// The stored form of an appended event, as a later read returns it.
-fn recorded_event(
-    stream: &StreamId,
-    sequence: i64,
-    event: &NewEvent,
-    position: Position,
-) -> RecordedEvent {
-    RecordedEvent {
-        position,
-        tenant_id: stream.tenant.as_str().to_owned(),
-        aggregate_type: stream.aggregate_type.to_owned(),
-        aggregate_id: stream.aggregate_id.clone(),
-        sequence,
-        event_id: event.event_id,
-        event_type: event.event_type.clone(),
-        event_version: event.event_version,
-        payload: event.payload.clone(),
-        metadata: event.metadata.clone(),
-        recorded_at: micros(event.recorded_at),
-        occurred_at: micros(event.occurred_at),
-    }
-}
-
 fn decode_all(rows: &[PgRow]) -> Result<Vec<RecordedEvent>, StoreError> {
     rows.iter()
         .map(|row| decode(row).map_err(StoreError::new))
@@ -231,7 +208,12 @@ impl PostgresEventStore {
             // Nothing was written: the version check failed. A retry whose version went stale
             // is still the same request if its key is taken: answered from the key's record.
             return Err(match key {
-                Some(k) if self.key_taken(stream, &k.key).await? => {
+                Some(k)
+                    if self
+                        .find_idempotency(&stream.tenant, &k.key)
+                        .await?
+                        .is_some() =>
+                {
                     AppendError::IdempotencyKeyTaken
                 }
                 _ => AppendError::Conflict,
@@ -410,17 +392,6 @@ impl PostgresEventStore {
 
         tx.commit().await.map_err(StoreError::new)?;
         Ok(recorded)
-    }
-
-    async fn key_taken(&self, stream: &StreamId, key: &str) -> Result<bool, StoreError> {
-        sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE tenant_id = $1 AND key = $2)",
-        )
-        .bind(stream.tenant.as_str())
-        .bind(key)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(StoreError::new)
     }
 
     async fn tail(

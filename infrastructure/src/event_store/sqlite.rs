@@ -7,7 +7,7 @@
 //! Values are stored as text in fixed formats (see the migration): timestamps as RFC 3339 UTC with
 //! six fractional digits so that comparing text compares time, uuids hyphenated, JSON serialized.
 
-use super::{append_error, known_prefix, micros, validate};
+use super::{append_error, known_prefix, micros, recorded_event, validate};
 use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use restock_application::ports::{
@@ -224,8 +224,6 @@ impl EventStore for SqliteEventStore {
 
         let mut recorded = Vec::with_capacity(request.events.len());
         for (event, sequence) in request.events.iter().zip(request.expected_version + 1..) {
-            let recorded_at = micros(event.recorded_at);
-            let occurred_at = micros(event.occurred_at);
             let global_position: i64 = sqlx::query_scalar(
                 "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, \
                  event_type, event_version, payload, metadata, event_id, recorded_at, \
@@ -242,31 +240,19 @@ impl EventStore for SqliteEventStore {
             .bind(json_text(&event.payload)?)
             .bind(json_text(&event.metadata)?)
             .bind(event.event_id.to_string())
-            .bind(timestamp(recorded_at))
-            .bind(timestamp(occurred_at))
+            .bind(timestamp(micros(event.recorded_at)))
+            .bind(timestamp(micros(event.occurred_at)))
             .bind(event.metadata.correlation_id.to_string())
             .bind(event.metadata.causation_id.map(|id| id.to_string()))
             .bind(&event.metadata.actor)
             .fetch_one(&mut *tx)
             .await
             .map_err(append_error)?;
-            recorded.push(RecordedEvent {
-                position: Position {
-                    tx_id: 0,
-                    global_position,
-                },
-                tenant_id: tenant.to_owned(),
-                aggregate_type: stream.aggregate_type.to_owned(),
-                aggregate_id: stream.aggregate_id.clone(),
-                sequence,
-                event_id: event.event_id,
-                event_type: event.event_type.clone(),
-                event_version: event.event_version,
-                payload: event.payload.clone(),
-                metadata: event.metadata.clone(),
-                recorded_at,
-                occurred_at,
-            });
+            let position = Position {
+                tx_id: 0,
+                global_position,
+            };
+            recorded.push(recorded_event(stream, sequence, event, position));
         }
 
         for alias in &request.aliases {

@@ -6,25 +6,10 @@
 //! (censored), not the demand itself.
 
 use chrono::NaiveDate;
-use restock_application::ports::{DemandDay as PortDemandDay, DemandReader, StoreError};
+use restock_application::ports::{DemandDay, DemandReader, StoreError};
 use restock_domain::{Sku, TenantId};
 use restock_infrastructure::{execute, fetch_all, DbTx};
 use std::collections::HashMap;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-pub struct DemandDay {
-    pub day: NaiveDate,
-    pub sold: i64,
-    pub imported: Option<i64>,
-    pub stockout: bool,
-}
-
-impl DemandDay {
-    /// The day's demand: imported history where there is some, else what was sold.
-    pub fn quantity(&self) -> i64 {
-        self.imported.unwrap_or(0) + self.sold
-    }
-}
 
 pub async fn add_sold(
     tx: &mut DbTx,
@@ -102,8 +87,9 @@ pub async fn mark_stockout(
 struct SkuDay {
     sku: String,
     day: NaiveDate,
-    /// [`DemandDay::quantity`], computed by the database: one column fewer to decode per row,
-    /// and a recompute reads hundreds of rows per product.
+    /// The day's demand: imported history plus what was sold and reserved in Restock.
+    /// Computed by the database: one column fewer to decode per row, and a
+    /// recompute reads hundreds of rows per product.
     quantity: i64,
     stockout: bool,
 }
@@ -238,11 +224,11 @@ impl DemandReader for SqlDemandReader {
         tenant: &TenantId,
         skus: &[Sku],
         since: NaiveDate,
-    ) -> Result<HashMap<Sku, Vec<PortDemandDay>>, StoreError> {
+    ) -> Result<HashMap<Sku, Vec<DemandDay>>, StoreError> {
         let by_name: HashMap<&str, &Sku> = skus.iter().map(|s| (s.as_str(), s)).collect();
         let names: Vec<&str> = by_name.keys().copied().collect();
         let mut tx = self.db.begin_read().await.map_err(StoreError::new)?;
-        let mut out: HashMap<Sku, Vec<PortDemandDay>> = HashMap::new();
+        let mut out: HashMap<Sku, Vec<DemandDay>> = HashMap::new();
         let mut older = Vec::new();
         for chunk in names.chunks(ROWS_PER_STATEMENT) {
             let rows = window(&mut tx, tenant.as_str(), chunk, since)
@@ -255,7 +241,7 @@ impl DemandReader for SqlDemandReader {
             );
             for row in rows {
                 if let Some(&sku) = by_name.get(row.sku.as_str()) {
-                    out.entry(sku.clone()).or_default().push(PortDemandDay {
+                    out.entry(sku.clone()).or_default().push(DemandDay {
                         date: row.day,
                         quantity: row.quantity,
                         censored: row.stockout,
@@ -276,7 +262,7 @@ impl DemandReader for SqlDemandReader {
             if days.first().is_none_or(|d| d.date != since) {
                 days.insert(
                     0,
-                    PortDemandDay {
+                    DemandDay {
                         date: since,
                         quantity: 0,
                         censored: false,
