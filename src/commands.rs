@@ -81,6 +81,9 @@ async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Resu
         agent: args.agent.to_config().map_err(anyhow::Error::msg)?,
         ..ServerConfig::new(url)
     };
+    // Listen for SIGTERM before starting: one that arrives during start-up (migrations, demo
+    // seeding) then shuts the server down cleanly instead of killing it half-way.
+    let shutdown = shutdown_signal();
     let server = RunningServer::start(&config).await?;
     if args.demo {
         let token = crate::demo::seed(&server.state)
@@ -96,30 +99,36 @@ async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Resu
     } else {
         println!("Restock is running at {}", server.base_url());
     }
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down");
     server.shutdown().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. SIGTERM's handler is installed when this is called, not when
+/// the future is first awaited.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async {
+            match terminate {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = terminate => {}
     }
 }
 

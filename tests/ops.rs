@@ -5,6 +5,7 @@ mod common;
 use common::{Backend, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use tokio::io::AsyncBufReadExt;
 
 async fn health_readiness_and_metrics(backend: Backend) {
     let app = TestApp::start(backend).await;
@@ -155,9 +156,25 @@ async fn sigterm_shuts_down_cleanly_and_the_cli_reports_projections() {
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &url])
         .env("RESTOCK_JWT_SECRET", common::SECRET)
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    // SIGTERM before the server has installed its handler would simply kill it (a fixed sleep
+    // was not always long enough on a loaded machine): wait for it to say it is listening.
+    let logs = child.stderr.take().expect("stderr");
+    let mut lines = tokio::io::BufReader::new(logs).lines();
+    tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.expect("read the logs") {
+            if line.contains("restock listening") {
+                return;
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .expect("listening within 30 s");
+    // Keep draining, so the server never blocks on a full pipe while shutting down.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     let pid = child.id().expect("pid").to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])
