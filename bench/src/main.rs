@@ -21,7 +21,10 @@
 //!
 //! Pick with `--only core|reservations|thresholds|backtest`.
 
+mod cpu;
+
 use anyhow::{bail, Context};
+use cpu::CpuSample;
 use restock_api::{RunningServer, ServerConfig};
 use restock_domain::TenantId;
 use restock_infrastructure::tokens::{Role, TokenKeys};
@@ -248,10 +251,20 @@ async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
     for i in 0..CLIENTS {
         put(client, base, token, &format!("P{i}")).await?;
     }
+    let before = CpuSample::now();
     let restock_rate =
         command_throughput(client, base, token, Duration::from_secs(seconds)).await?;
+    let used = before.zip(CpuSample::now()).map(|(a, b)| a.until(b));
     let pgbench_rate = pgbench_insert_rate(&bench.url, seconds)?;
     println!("\n[1] commands/s via HTTP, {CLIENTS} clients, distinct products: {restock_rate:.0}");
+    if let Some(used) = used {
+        let per_command = |d: Duration| 1e6 * d.as_secs_f64() / (restock_rate * seconds as f64);
+        println!(
+            "    {used}: {:.0} + {:.0} us per command",
+            per_command(used.restock),
+            per_command(used.postgres)
+        );
+    }
     println!("    pgbench one-row insert transaction, {CLIENTS} clients:        {pgbench_rate:.0}");
     println!(
         "    ratio: {:.0}% (target >= 50%)",
@@ -385,16 +398,25 @@ async fn thresholds(bench: &Bench, products: usize) -> anyhow::Result<()> {
         "\n[T] seeded {products} products x 730 days (and stock) in {:.1} s",
         seeding.elapsed().as_secs_f64()
     );
+    let before = CpuSample::now();
     let started = Instant::now();
     let summary = server.state.thresholds.recompute_tenant(&tenant).await?;
     let secs = started.elapsed().as_secs_f64();
+    let used = before.zip(CpuSample::now()).map(|(a, b)| a.until(b));
     println!(
         "    recompute: {} products ({} changed) in {secs:.1} s = {:.2} ms/product (target: 10,000 in < 30 s)",
         summary.products,
         summary.changed,
         1000.0 * secs / summary.products.max(1) as f64
     );
+    if let Some(used) = used {
+        println!("    {used}");
+    }
+    let before = CpuSample::now();
     let fitting = fitting_seconds(products, today)?;
+    if let Some(used) = before.zip(CpuSample::now()).map(|(a, b)| a.until(b)) {
+        println!("    fitting alone: {used}");
+    }
     println!(
         "    of which model fitting alone (the same series, no database, 2 threads): {fitting:.1} s"
     );
