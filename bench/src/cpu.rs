@@ -1,6 +1,6 @@
-//! CPU time spent by this process and by the PostgreSQL server during a measurement, read from
-//! `/proc` (Linux). On a 2-core machine where client, server and database share the cores, wall
-//! time alone cannot say which of them a change made cheaper.
+//! CPU time spent by this process, its child processes (pgbench) and the PostgreSQL server
+//! during a measurement, read from `/proc` (Linux). On a 2-core machine where client, server and
+//! database share the cores, wall time alone cannot say which of them a change made cheaper.
 
 use std::time::Duration;
 
@@ -8,6 +8,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy)]
 pub struct CpuSample {
     restock: Duration,
+    children: Duration,
     postgres: Duration,
 }
 
@@ -15,13 +16,15 @@ pub struct CpuSample {
 #[derive(Debug, Clone, Copy)]
 pub struct CpuUsed {
     pub restock: Duration,
+    /// Child processes that exited and were waited for (pgbench).
+    pub children: Duration,
     pub postgres: Duration,
 }
 
 impl CpuSample {
     /// `None` where `/proc` cannot be read (not Linux).
     pub fn now() -> Option<Self> {
-        let restock = process_cpu("/proc/self/stat")?;
+        let (restock, children) = process_cpu("/proc/self/stat")?;
         let mut postgres = Duration::ZERO;
         for entry in std::fs::read_dir("/proc").ok()?.flatten() {
             let path = entry.path();
@@ -34,17 +37,24 @@ impl CpuSample {
             }
             let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
             if comm.trim_end() == "postgres" {
-                postgres += process_cpu(&path.join("stat").to_string_lossy()).unwrap_or_default();
+                // The postmaster's children time holds the backends that already exited.
+                let (own, reaped) =
+                    process_cpu(&path.join("stat").to_string_lossy()).unwrap_or_default();
+                postgres += own + reaped;
             }
         }
-        Some(Self { restock, postgres })
+        Some(Self {
+            restock,
+            children,
+            postgres,
+        })
     }
 
-    /// CPU used since `self`. PostgreSQL backends that exited in between are not counted (their
-    /// time is lost with their `/proc` entry), so keep connections open across a measurement.
+    /// CPU used since `self`.
     pub fn until(self, later: Self) -> CpuUsed {
         CpuUsed {
             restock: later.restock.saturating_sub(self.restock),
+            children: later.children.saturating_sub(self.children),
             postgres: later.postgres.saturating_sub(self.postgres),
         }
     }
@@ -61,14 +71,21 @@ impl std::fmt::Display for CpuUsed {
     }
 }
 
-/// utime + stime of `/proc/<pid>/stat`, fields 14 and 15, counted after the `)` that ends the
-/// command name (which may itself contain spaces).
-fn process_cpu(stat_path: &str) -> Option<Duration> {
+/// (utime + stime, cutime + cstime) of `/proc/<pid>/stat`, fields 14 to 17, counted after the
+/// `)` that ends the command name (which may itself contain spaces).
+fn process_cpu(stat_path: &str) -> Option<(Duration, Duration)> {
     let stat = std::fs::read_to_string(stat_path).ok()?;
     let after_name = &stat[stat.rfind(')')? + 2..];
-    let mut fields = after_name.split_whitespace().skip(11);
-    let utime: u64 = fields.next()?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
+    let ticks: Vec<u64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(4)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    let [utime, stime, cutime, cstime] = ticks[..] else {
+        return None;
+    };
     // USER_HZ is 100 on every Linux configuration in use.
-    Some(Duration::from_millis((utime + stime) * 10))
+    let ms = |t: u64| Duration::from_millis(t * 10);
+    Some((ms(utime + stime), ms(cutime + cstime)))
 }

@@ -255,7 +255,9 @@ async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
     let restock_rate =
         command_throughput(client, base, token, Duration::from_secs(seconds)).await?;
     let used = before.zip(CpuSample::now()).map(|(a, b)| a.until(b));
+    let before = CpuSample::now();
     let pgbench_rate = pgbench_insert_rate(&bench.url, seconds)?;
+    let pgbench_used = before.zip(CpuSample::now()).map(|(a, b)| a.until(b));
     println!("\n[1] commands/s via HTTP, {CLIENTS} clients, distinct products: {restock_rate:.0}");
     if let Some(used) = used {
         let per_command = |d: Duration| 1e6 * d.as_secs_f64() / (restock_rate * seconds as f64);
@@ -266,6 +268,16 @@ async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
         );
     }
     println!("    pgbench one-row insert transaction, {CLIENTS} clients:        {pgbench_rate:.0}");
+    if let Some(used) = pgbench_used {
+        let per_insert = |d: Duration| 1e6 * d.as_secs_f64() / (pgbench_rate * seconds as f64);
+        println!(
+            "    CPU: pgbench {:.1} s, PostgreSQL {:.1} s: {:.0} + {:.0} us per insert",
+            used.children.as_secs_f64(),
+            used.postgres.as_secs_f64(),
+            per_insert(used.children),
+            per_insert(used.postgres)
+        );
+    }
     println!(
         "    ratio: {:.0}% (target >= 50%)",
         100.0 * restock_rate / pgbench_rate
