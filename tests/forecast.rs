@@ -263,6 +263,11 @@ async fn demand_is_read_for_the_forecast_window_only(backend: Backend) {
         day(5),
     );
     import(&app, &t, csv).await;
+    // Today NEW sells out: a censored day after an imported one.
+    app.post("/v1/products/NEW/receipts", &t, json!({ "quantity": 1 }))
+        .await;
+    app.post("/v1/products/NEW/sales", &t, json!({ "quantity": 1 }))
+        .await;
     app.settle().await;
 
     let skus: Vec<Sku> = ["OLD", "EDGE", "NEW", "NONE"]
@@ -286,7 +291,12 @@ async fn demand_is_read_for_the_forecast_window_only(backend: Backend) {
     };
     assert_eq!(days("OLD"), vec![(since, 0), (day(10), 3)]);
     assert_eq!(days("EDGE"), vec![(since, 7)]);
-    assert_eq!(days("NEW"), vec![(day(5), 2)]);
+    assert_eq!(days("NEW"), vec![(day(5), 2), (today, 1)]);
+    let censored: Vec<bool> = demand[&Sku::parse("NEW").expect("sku")]
+        .iter()
+        .map(|d| d.censored)
+        .collect();
+    assert_eq!(censored, vec![false, true], "the sold-out day is censored");
     assert!(!demand.contains_key(&Sku::parse("NONE").expect("sku")));
 }
 
