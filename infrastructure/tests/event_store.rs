@@ -242,10 +242,13 @@ async fn append_assigns_the_next_sequences(db: Db) {
         second.iter().map(|e| e.sequence).collect::<Vec<_>>(),
         [3, 4, 5]
     );
+    // One event takes PostgreSQL's other statement (plain values instead of arrays).
+    let third = append(store.as_ref(), &s, 5, 1).await;
+    assert_eq!(third.iter().map(|e| e.sequence).collect::<Vec<_>>(), [6]);
 
     // What append returns is exactly what is stored, down to the timestamps' precision.
     let stored = store.read_stream(&s, 0, 100).await.expect("read");
-    let returned: Vec<_> = first.into_iter().chain(second).collect();
+    let returned: Vec<_> = first.into_iter().chain(second).chain(third).collect();
     assert_eq!(stored, returned);
     assert_eq!(stored[0].recorded_at, t - Duration::nanoseconds(789));
     assert_eq!(stored[0].payload, json!({ "label": "a" }));
