@@ -14,11 +14,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use restock_application::ports::{
     AppendError, AppendRequest, EventMetadata, EventStore, IdempotencyRecord, LoadedStream,
-    Position, RecordedEvent, Snapshot, StoreError, StreamId,
+    NewEvent, Position, RecordedEvent, Snapshot, StoreError, StreamId,
 };
 use restock_domain::TenantId;
-use sqlx::postgres::PgRow;
-use sqlx::{PgPool, Row};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::query::Query;
+use sqlx::{PgPool, Postgres, Row};
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -114,6 +115,27 @@ const APPEND_ONE: &str = concat!(
      RETURNING sequence, tx_id::text::bigint AS tx, global_position"
 );
 
+/// Binds one event's columns, from `sequence` to `actor`, after the statement's first three.
+fn bind_event<'q>(
+    query: Query<'q, Postgres, PgArguments>,
+    sequence: i64,
+    event: &'q NewEvent,
+    metadata: &'q serde_json::Value,
+) -> Query<'q, Postgres, PgArguments> {
+    query
+        .bind(sequence)
+        .bind(event.event_type.as_str())
+        .bind(event.event_version)
+        .bind(&event.payload)
+        .bind(metadata)
+        .bind(event.event_id)
+        .bind(micros(event.recorded_at))
+        .bind(micros(event.occurred_at))
+        .bind(event.metadata.correlation_id)
+        .bind(event.metadata.causation_id)
+        .bind(event.metadata.actor.as_str())
+}
+
 fn decode(row: &PgRow) -> Result<RecordedEvent, sqlx::Error> {
     Ok(RecordedEvent {
         position: Position {
@@ -182,18 +204,7 @@ impl PostgresEventStore {
                 .bind(snapshot.map(|s| &s.state))
         };
         let query = match (events.as_slice(), metadata.as_slice()) {
-            ([event], [metadata]) => head(APPEND_ONE)
-                .bind(first)
-                .bind(event.event_type.as_str())
-                .bind(event.event_version)
-                .bind(&event.payload)
-                .bind(metadata)
-                .bind(event.event_id)
-                .bind(micros(event.recorded_at))
-                .bind(micros(event.occurred_at))
-                .bind(event.metadata.correlation_id)
-                .bind(event.metadata.causation_id)
-                .bind(event.metadata.actor.as_str()),
+            ([event], [metadata]) => bind_event(head(APPEND_ONE), first, event, metadata),
             _ => head(APPEND)
                 .bind((first..).take(events.len()).collect::<Vec<i64>>())
                 .bind(
@@ -326,7 +337,7 @@ impl PostgresEventStore {
         let mut recorded = Vec::with_capacity(request.events.len());
         for (event, sequence) in request.events.iter().zip(request.expected_version + 1..) {
             let metadata = serde_json::to_value(&event.metadata).map_err(StoreError::new)?;
-            let row = sqlx::query(
+            let query = sqlx::query(
                 "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, \
                  event_type, event_version, payload, metadata, event_id, recorded_at, \
                  occurred_at, correlation_id, causation_id, actor) \
@@ -335,21 +346,11 @@ impl PostgresEventStore {
             )
             .bind(tenant)
             .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(sequence)
-            .bind(&event.event_type)
-            .bind(event.event_version)
-            .bind(&event.payload)
-            .bind(metadata)
-            .bind(event.event_id)
-            .bind(micros(event.recorded_at))
-            .bind(micros(event.occurred_at))
-            .bind(event.metadata.correlation_id)
-            .bind(event.metadata.causation_id)
-            .bind(&event.metadata.actor)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(append_error)?;
+            .bind(&stream.aggregate_id);
+            let row = bind_event(query, sequence, event, &metadata)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(append_error)?;
             recorded.push(recorded_event(
                 stream,
                 sequence,
