@@ -50,13 +50,25 @@ impl CpuSample {
         })
     }
 
+    /// CPU used since `before` (taken with [`CpuSample::now`]), if both samples could be read.
+    pub fn used_since(before: Option<Self>) -> Option<CpuUsed> {
+        Some(before?.until(Self::now()?))
+    }
+
     /// CPU used since `self`.
-    pub fn until(self, later: Self) -> CpuUsed {
+    fn until(self, later: Self) -> CpuUsed {
         CpuUsed {
             restock: later.restock.saturating_sub(self.restock),
             children: later.children.saturating_sub(self.children),
             postgres: later.postgres.saturating_sub(self.postgres),
         }
+    }
+}
+
+impl CpuUsed {
+    /// Microseconds of `cpu` per unit of work, for `count` units.
+    pub fn micros_per(cpu: Duration, count: f64) -> f64 {
+        1e6 * cpu.as_secs_f64() / count
     }
 }
 

@@ -26,7 +26,7 @@
 mod cpu;
 
 use anyhow::{bail, Context};
-use cpu::CpuSample;
+use cpu::{CpuSample, CpuUsed};
 use restock_api::{RunningServer, ServerConfig};
 use restock_domain::TenantId;
 use restock_infrastructure::tokens::{Role, TokenKeys};
@@ -261,13 +261,13 @@ async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
     let before = CpuSample::now();
     let restock_rate =
         command_throughput(client, base, token, Duration::from_secs(seconds)).await?;
-    let used = before.zip(CpuSample::now()).map(|(a, b)| a.until(b));
+    let used = CpuSample::used_since(before);
     let before = CpuSample::now();
     let pgbench_rate = pgbench_insert_rate(&bench.url, seconds)?;
-    let pgbench_used = before.zip(CpuSample::now()).map(|(a, b)| a.until(b));
+    let pgbench_used = CpuSample::used_since(before);
     println!("\n[1] commands/s via HTTP, {CLIENTS} clients, distinct products: {restock_rate:.0}");
     if let Some(used) = used {
-        let per_command = |d: Duration| 1e6 * d.as_secs_f64() / (restock_rate * seconds as f64);
+        let per_command = |d| CpuUsed::micros_per(d, restock_rate * seconds as f64);
         println!(
             "    {used}: {:.0} + {:.0} us per command",
             per_command(used.restock),
@@ -276,7 +276,7 @@ async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
     }
     println!("    pgbench one-row insert transaction, {CLIENTS} clients:        {pgbench_rate:.0}");
     if let Some(used) = pgbench_used {
-        let per_insert = |d: Duration| 1e6 * d.as_secs_f64() / (pgbench_rate * seconds as f64);
+        let per_insert = |d| CpuUsed::micros_per(d, pgbench_rate * seconds as f64);
         println!(
             "    CPU: pgbench {:.1} s, PostgreSQL {:.1} s: {:.0} + {:.0} us per insert",
             used.children.as_secs_f64(),
@@ -421,7 +421,7 @@ async fn thresholds(bench: &Bench, products: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let summary = server.state.thresholds.recompute_tenant(&tenant).await?;
     let secs = started.elapsed().as_secs_f64();
-    let used = before.zip(CpuSample::now()).map(|(a, b)| a.until(b));
+    let used = CpuSample::used_since(before);
     println!(
         "    recompute: {} products ({} changed) in {secs:.1} s = {:.2} ms/product (target: 10,000 in < 30 s)",
         summary.products,
@@ -433,7 +433,7 @@ async fn thresholds(bench: &Bench, products: usize) -> anyhow::Result<()> {
     }
     let before = CpuSample::now();
     let fitting = fitting_seconds(products, today)?;
-    if let Some(used) = before.zip(CpuSample::now()).map(|(a, b)| a.until(b)) {
+    if let Some(used) = CpuSample::used_since(before) {
         println!("    fitting alone: {used}");
     }
     println!(

@@ -6,10 +6,10 @@
 //! runners in other processes wake too; a listener task relays their notifications here.
 //!
 //! The announcer sends at most one notification per [`ANNOUNCE_GAP`], however many commits
-//! happened meanwhile, and outside any append transaction (see [`Db::announce_commits`]). A runner that was busy
-//! when the bump happened still sees it (a `watch` remembers that the value changed), and
-//! runners also poll on a timer, so a lost notification (a process killed between its commit and
-//! its announcement) only delays, never stalls, a projection.
+//! happened meanwhile, and outside any append transaction (see [`Db::announce_commits`]). A
+//! runner that was busy when the bump happened still sees it (a `watch` remembers that the value
+//! changed), and runners also poll on a timer, so a lost notification (a process killed between
+//! its commit and its announcement) only delays, never stalls, a projection.
 
 use restock_application::ports::CommitListener;
 use restock_infrastructure::{Db, COMMITS_CHANNEL};

@@ -94,51 +94,42 @@ struct SkuDay {
     stockout: bool,
 }
 
-/// Builds `SELECT ... WHERE tenant_id = ? AND sku IN (...) <tail>` for either backend.
-macro_rules! for_skus {
-    ($tx:expr, $row:ty, $head:expr, $tenant:expr, $skus:expr, $tail:expr, $since:expr) => {{
-        macro_rules! run {
-            ($conn:expr, $db:ty) => {{
-                let mut query = sqlx::QueryBuilder::<$db>::new($head);
-                query.push(" WHERE tenant_id = ").push_bind($tenant);
-                query.push(" AND sku IN (");
-                let mut list = query.separated(", ");
-                for sku in $skus {
-                    list.push_bind(*sku);
-                }
-                query
-                    .push(")")
-                    .push($tail.0)
-                    .push_bind($since)
-                    .push($tail.1);
-                query.build_query_as::<$row>().fetch_all(&mut **$conn).await
-            }};
-        }
-        match $tx {
-            DbTx::Postgres(conn) => run!(conn, sqlx::Postgres),
-            DbTx::Sqlite(conn) => run!(conn, sqlx::Sqlite),
-        }
-    }};
+/// Runs `SELECT ... WHERE tenant_id = ? AND sku IN (...) <before> ? <after>` on SQLite, with
+/// `since` as the last parameter.
+async fn for_skus<R>(
+    conn: &mut sqlx::SqliteConnection,
+    select: &str,
+    (tenant, skus, since): (&str, &[&str], NaiveDate),
+    (before, after): (&str, &str),
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+{
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(select);
+    query.push(" WHERE tenant_id = ").push_bind(tenant);
+    query.push(" AND sku IN (");
+    let mut list = query.separated(", ");
+    for sku in skus {
+        list.push_bind(*sku);
+    }
+    query.push(")").push(before).push_bind(since).push(after);
+    query.build_query_as::<R>().fetch_all(&mut *conn).await
 }
 
 /// The days of these products from `since` on, in no particular order.
 async fn window(
-    tx: &mut DbTx,
-    tenant: &str,
-    skus: &[&str],
-    since: NaiveDate,
+    conn: &mut sqlx::SqliteConnection,
+    products: (&str, &[&str], NaiveDate),
 ) -> Result<Vec<SkuDay>, sqlx::Error> {
-    for_skus!(
-        tx,
-        SkuDay,
+    for_skus(
+        conn,
         "SELECT sku, day, COALESCE(imported, 0) + sold AS quantity, stockout FROM daily_demand",
-        tenant,
-        skus,
+        products,
         // No ORDER BY: the caller sorts each product's few hundred days, which is cheaper than
         // a sort of the whole chunk's rows in the database.
         (" AND day >= ", ""),
-        since
     )
+    .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -149,25 +140,61 @@ struct SkuOnly {
 /// Which of these products have days before `since`: one index probe per product (EXISTS stops
 /// at the first row), not a scan of its older history.
 async fn with_days_before(
-    tx: &mut DbTx,
-    tenant: &str,
-    skus: &[&str],
-    since: NaiveDate,
+    conn: &mut sqlx::SqliteConnection,
+    products: (&str, &[&str], NaiveDate),
 ) -> Result<Vec<String>, sqlx::Error> {
-    let rows = for_skus!(
-        tx,
-        SkuOnly,
+    let rows: Vec<SkuOnly> = for_skus(
+        conn,
         "SELECT p.sku FROM products p",
-        tenant,
-        skus,
+        products,
         (
             " AND EXISTS (SELECT 1 FROM daily_demand d WHERE d.tenant_id = p.tenant_id \
              AND d.sku = p.sku AND d.day < ",
-            ")"
+            ")",
         ),
-        since
-    )?;
+    )
+    .await?;
     Ok(rows.into_iter().map(|r| r.sku).collect())
+}
+
+/// SQLite's read of [`DemandReader::demand`]: the days as rows, a chunk of products per
+/// statement, in one read transaction.
+async fn demand_as_rows(
+    read: &sqlx::SqlitePool,
+    tenant: &TenantId,
+    skus: &[Sku],
+    since: NaiveDate,
+) -> Result<HashMap<Sku, Vec<DemandDay>>, sqlx::Error> {
+    let by_name: HashMap<&str, &Sku> = skus.iter().map(|s| (s.as_str(), s)).collect();
+    let names: Vec<&str> = by_name.keys().copied().collect();
+    let mut tx = read.begin().await?;
+    let mut out: HashMap<Sku, Vec<DemandDay>> = HashMap::new();
+    let mut older = Vec::new();
+    for chunk in names.chunks(ROWS_PER_STATEMENT) {
+        let products = (tenant.as_str(), chunk, since);
+        let rows = window(&mut tx, products).await?;
+        older.extend(with_days_before(&mut tx, products).await?);
+        for row in rows {
+            if let Some(&sku) = by_name.get(row.sku.as_str()) {
+                out.entry(sku.clone()).or_default().push(DemandDay {
+                    date: row.day,
+                    quantity: row.quantity,
+                    censored: row.stockout,
+                });
+            }
+        }
+    }
+    tx.commit().await?;
+    for days in out.values_mut() {
+        days.sort_by_key(|d| d.date);
+    }
+    for sku in older {
+        let Some(&sku) = by_name.get(sku.as_str()) else {
+            continue;
+        };
+        with_start_of_window(out.entry(sku.clone()).or_default(), true, since);
+    }
+    Ok(out)
 }
 
 /// Each product's window as one row of arrays, with whether it has older days.
@@ -307,45 +334,10 @@ impl DemandReader for SqlDemandReader {
         skus: &[Sku],
         since: NaiveDate,
     ) -> Result<HashMap<Sku, Vec<DemandDay>>, StoreError> {
-        if let Db::Postgres(pool) = &self.db {
-            return demand_as_arrays(pool, tenant, skus, since)
-                .await
-                .map_err(StoreError::new);
+        match &self.db {
+            Db::Postgres(pool) => demand_as_arrays(pool, tenant, skus, since).await,
+            Db::Sqlite { read, .. } => demand_as_rows(read, tenant, skus, since).await,
         }
-        let by_name: HashMap<&str, &Sku> = skus.iter().map(|s| (s.as_str(), s)).collect();
-        let names: Vec<&str> = by_name.keys().copied().collect();
-        let mut tx = self.db.begin_read().await.map_err(StoreError::new)?;
-        let mut out: HashMap<Sku, Vec<DemandDay>> = HashMap::new();
-        let mut older = Vec::new();
-        for chunk in names.chunks(ROWS_PER_STATEMENT) {
-            let rows = window(&mut tx, tenant.as_str(), chunk, since)
-                .await
-                .map_err(StoreError::new)?;
-            older.extend(
-                with_days_before(&mut tx, tenant.as_str(), chunk, since)
-                    .await
-                    .map_err(StoreError::new)?,
-            );
-            for row in rows {
-                if let Some(&sku) = by_name.get(row.sku.as_str()) {
-                    out.entry(sku.clone()).or_default().push(DemandDay {
-                        date: row.day,
-                        quantity: row.quantity,
-                        censored: row.stockout,
-                    });
-                }
-            }
-        }
-        tx.commit().await.map_err(StoreError::new)?;
-        for days in out.values_mut() {
-            days.sort_by_key(|d| d.date);
-        }
-        for sku in older {
-            let Some(&sku) = by_name.get(sku.as_str()) else {
-                continue;
-            };
-            with_start_of_window(out.entry(sku.clone()).or_default(), true, since);
-        }
-        Ok(out)
+        .map_err(StoreError::new)
     }
 }
