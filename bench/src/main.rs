@@ -7,7 +7,9 @@
 //!
 //! `core` (the default, with the others):
 //! 1. commands/s through HTTP, 16 clients on distinct products, vs pgbench running a one-row
-//!    insert transaction of the same shape into an `events`-shaped table;
+//!    insert transaction of the same shape into an `events`-shaped table. The clients are a
+//!    minimal keep-alive HTTP/1.1 loop (load.rs), as lean as pgbench is; the same load sent
+//!    with reqwest is printed after it;
 //! 2. command latency on a product with 100k events vs a fresh product;
 //! 3. projection rebuild speed (events/s);
 //! 4. GET product latency p50/p99 at a steady 500 requests/s.
@@ -24,6 +26,7 @@
 //! `--only fitting` repeat one figure.
 
 mod cpu;
+mod load;
 
 use anyhow::{bail, Context};
 use cpu::{CpuSample, CpuUsed};
@@ -260,7 +263,7 @@ async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
     }
     let before = CpuSample::now();
     let restock_rate =
-        command_throughput(client, base, token, Duration::from_secs(seconds)).await?;
+        command_throughput(bench.server.addr, token, Duration::from_secs(seconds)).await?;
     let used = CpuSample::used_since(before);
     let before = CpuSample::now();
     let pgbench_rate = pgbench_insert_rate(&bench.url, seconds)?;
@@ -289,6 +292,11 @@ async fn command_rate(bench: &Bench, seconds: u64) -> anyhow::Result<()> {
         "    ratio: {:.0}% (target >= 50%)",
         100.0 * restock_rate / pgbench_rate
     );
+    // The same load through a general-purpose client, for scale: its own CPU comes out of
+    // the server's share (see load.rs).
+    let via_reqwest =
+        command_throughput_reqwest(client, base, token, Duration::from_secs(seconds)).await?;
+    println!("    the same load sent with reqwest: {via_reqwest:.0} commands/s");
     Ok(())
 }
 
@@ -501,7 +509,41 @@ async fn receipt(
     stock(client, base, token, sku, 1).await
 }
 
+/// Receipts of one unit, each of `CLIENTS` clients on its own product and connection, for
+/// `length`. Returns the rate of 201 answers.
 async fn command_throughput(
+    addr: std::net::SocketAddr,
+    token: &str,
+    length: Duration,
+) -> anyhow::Result<f64> {
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + length;
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(CLIENTS);
+    for i in 0..CLIENTS {
+        let request = load::post_json(
+            &format!("/v1/products/P{i}/receipts"),
+            token,
+            r#"{"quantity":1}"#,
+        );
+        let mut connection = load::Connection::open(addr).await?;
+        let done = done.clone();
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                if connection.send(&request).await? == 201 {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn command_throughput_reqwest(
     client: &reqwest::Client,
     base: &str,
     token: &str,

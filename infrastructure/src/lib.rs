@@ -1,6 +1,7 @@
 //! Adapters: databases, the event store, configuration, auth tokens, the LLM client.
 
 pub mod db;
+pub mod direct_pool;
 pub mod event_store;
 pub mod llm;
 pub mod notifier;
