@@ -47,7 +47,8 @@ impl ProductState {
 /// Decode a stored product event. A failure means the log holds something this build cannot
 /// read: surfaced as a store error, never skipped.
 pub fn decode(recorded: &RecordedEvent) -> Result<ProductEvent, StoreError> {
-    serde_json::from_value(recorded.payload.clone()).map_err(|e| {
+    // From a reference: `from_value` would need an owned copy of every payload.
+    ProductEvent::deserialize(&recorded.payload).map_err(|e| {
         StoreError(format!(
             "event {} ({}) does not decode: {e}",
             recorded.event_id, recorded.event_type

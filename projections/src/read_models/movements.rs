@@ -23,35 +23,66 @@ pub struct NewMovement {
     pub movement: Movement,
 }
 
-/// Rows per INSERT: 8 parameters each stays far below both databases' parameter limits.
+/// Rows per INSERT on SQLite: 8 parameters each stays far below its parameter limit.
 const ROWS_PER_STATEMENT: usize = 500;
 
-/// Insert many rows with one multi-row INSERT per chunk: a rebuild writes thousands of ledger
-/// rows per batch, and one round trip per row would dominate its time.
+/// The PostgreSQL bulk insert: one array per column, whatever the number of rows, so it is one
+/// prepared statement, planned once, instead of a VALUES list of thousands of parameters that
+/// PostgreSQL parses and plans again for each batch.
+const INSERT_UNNEST: &str = "INSERT INTO movements (tenant_id, sku, version, type, \
+     delta_on_hand, on_hand_after, reference, occurred_at) \
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], \
+                          $6::bigint[], $7::text[], $8::timestamptz[])";
+
+/// Insert many rows in a few statements: a rebuild writes thousands of ledger rows per batch,
+/// and one round trip per row would dominate its time.
 pub async fn insert_all(tx: &mut DbTx, rows: &[NewMovement]) -> Result<(), sqlx::Error> {
-    macro_rules! insert_chunk {
-        ($conn:expr, $db:ty, $chunk:expr) => {{
-            let mut query = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO movements (tenant_id, sku, version, type, delta_on_hand, \
-                 on_hand_after, reference, occurred_at) ",
-            );
-            query.push_values($chunk, |mut row, r: &NewMovement| {
-                row.push_bind(&r.tenant)
-                    .push_bind(&r.sku)
-                    .push_bind(r.movement.version)
-                    .push_bind(&r.movement.kind)
-                    .push_bind(r.movement.delta_on_hand)
-                    .push_bind(r.movement.on_hand_after)
-                    .push_bind(&r.movement.reference)
-                    .push_bind(r.movement.occurred_at);
-            });
-            query.build().execute(&mut **$conn).await?;
-        }};
+    if rows.is_empty() {
+        return Ok(());
     }
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        match &mut *tx {
-            DbTx::Postgres(conn) => insert_chunk!(conn, sqlx::Postgres, chunk),
-            DbTx::Sqlite(conn) => insert_chunk!(conn, sqlx::Sqlite, chunk),
+    match &mut *tx {
+        DbTx::Postgres(conn) => {
+            let column = |f: fn(&NewMovement) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+            let number =
+                |f: fn(&Movement) -> i64| rows.iter().map(|r| f(&r.movement)).collect::<Vec<_>>();
+            sqlx::query(INSERT_UNNEST)
+                .bind(column(|r| &r.tenant))
+                .bind(column(|r| &r.sku))
+                .bind(number(|m| m.version))
+                .bind(column(|r| &r.movement.kind))
+                .bind(number(|m| m.delta_on_hand))
+                .bind(number(|m| m.on_hand_after))
+                .bind(
+                    rows.iter()
+                        .map(|r| r.movement.reference.as_deref())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|r| r.movement.occurred_at)
+                        .collect::<Vec<_>>(),
+                )
+                .execute(&mut **conn)
+                .await?;
+        }
+        DbTx::Sqlite(conn) => {
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "INSERT INTO movements (tenant_id, sku, version, type, delta_on_hand, \
+                     on_hand_after, reference, occurred_at) ",
+                );
+                query.push_values(chunk, |mut row, r: &NewMovement| {
+                    row.push_bind(&r.tenant)
+                        .push_bind(&r.sku)
+                        .push_bind(r.movement.version)
+                        .push_bind(&r.movement.kind)
+                        .push_bind(r.movement.delta_on_hand)
+                        .push_bind(r.movement.on_hand_after)
+                        .push_bind(&r.movement.reference)
+                        .push_bind(r.movement.occurred_at);
+                });
+                query.build().execute(&mut **conn).await?;
+            }
         }
     }
     Ok(())
