@@ -9,8 +9,9 @@
 //!
 //! Connections open lazily, so a process that appends rarely holds one or two.
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::Connection;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgRow};
+use sqlx::query::Query;
+use sqlx::{Connection, Postgres};
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -64,6 +65,17 @@ impl DirectPool {
             pool: self,
             _permit: permit,
         })
+    }
+
+    /// Run `query` on a lent connection and settle the connection by how it ended.
+    pub async fn fetch_all(
+        &self,
+        query: Query<'_, Postgres, PgArguments>,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
+        let mut connection = self.acquire().await?;
+        let rows = query.fetch_all(&mut *connection).await;
+        connection.settle(&rows);
+        rows
     }
 
     /// How many connections wait idle (for tests).

@@ -25,6 +25,14 @@ const COALESCE: Duration = Duration::from_millis(5);
 /// The longest pause between batches under a steady stream of events (see `run`).
 const MAX_COALESCE: Duration = Duration::from_millis(40);
 
+/// A projection's checkpoint row, as `CheckpointRow` reads it.
+macro_rules! select_checkpoint {
+    () => {
+        "SELECT tx_id, global_position, replay_tx_id, replay_position \
+         FROM projection_checkpoints WHERE name = $1"
+    };
+}
+
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 struct CheckpointRow {
     tx_id: i64,
@@ -333,14 +341,8 @@ fn seconds_since(newest_unprocessed: Option<DateTime<Utc>>, behind: i64) -> f64 
 /// its write transaction already excludes every other writer.)
 async fn lock_checkpoint(tx: &mut DbTx, name: &str) -> Result<Option<Checkpoint>, ProjectionError> {
     let sql = match tx {
-        DbTx::Postgres(_) => {
-            "SELECT tx_id, global_position, replay_tx_id, replay_position \
-             FROM projection_checkpoints WHERE name = $1 FOR UPDATE"
-        }
-        DbTx::Sqlite(_) => {
-            "SELECT tx_id, global_position, replay_tx_id, replay_position \
-             FROM projection_checkpoints WHERE name = $1"
-        }
+        DbTx::Postgres(_) => concat!(select_checkpoint!(), " FOR UPDATE"),
+        DbTx::Sqlite(_) => select_checkpoint!(),
     };
     let row = fetch_optional!(tx, CheckpointRow, sql, name)?;
     Ok(row.map(Checkpoint::from))
@@ -388,13 +390,7 @@ async fn load_checkpoint(db: &Db, name: &str) -> Result<Checkpoint, ProjectionEr
 
 async fn read_checkpoint(db: &Db, name: &str) -> Result<Option<Checkpoint>, ProjectionError> {
     let mut tx = db.begin_read().await?;
-    let row = fetch_optional!(
-        &mut tx,
-        CheckpointRow,
-        "SELECT tx_id, global_position, replay_tx_id, replay_position \
-         FROM projection_checkpoints WHERE name = $1",
-        name
-    )?;
+    let row = fetch_optional!(&mut tx, CheckpointRow, select_checkpoint!(), name)?;
     tx.commit().await?;
     Ok(row.map(Checkpoint::from))
 }

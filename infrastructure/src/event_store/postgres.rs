@@ -279,10 +279,7 @@ impl PostgresEventStore {
                         .collect::<Vec<_>>(),
                 ),
         };
-        let mut connection = self.appends.acquire().await.map_err(StoreError::new)?;
-        let result = query.fetch_all(&mut *connection).await;
-        connection.settle(&result);
-        let rows = result.map_err(append_error)?;
+        let rows = self.appends.fetch_all(query).await.map_err(append_error)?;
         if rows.len() != events.len() {
             // Nothing was written: the version check failed. A retry whose version went stale
             // is still the same request if its key is taken: answered from the key's record.
@@ -561,15 +558,16 @@ impl EventStore for PostgresEventStore {
         if limit <= 0 {
             return Ok(Vec::new());
         }
-        let mut connection = self.log_reads.acquire().await.map_err(StoreError::new)?;
-        let rows = sqlx::query(READ_ALL)
+        let query = sqlx::query(READ_ALL)
             .bind(after.tx_id)
             .bind(after.global_position)
-            .bind(limit)
-            .fetch_all(&mut *connection)
-            .await;
-        connection.settle(&rows);
-        decode_all(&rows.map_err(StoreError::new)?)
+            .bind(limit);
+        let rows = self
+            .log_reads
+            .fetch_all(query)
+            .await
+            .map_err(StoreError::new)?;
+        decode_all(&rows)
     }
 
     async fn lag(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {

@@ -23,16 +23,25 @@ pub struct NewMovement {
     pub movement: Movement,
 }
 
+/// The columns every insert below fills, in this order.
+macro_rules! insert_head {
+    () => {
+        "INSERT INTO movements (tenant_id, sku, version, type, delta_on_hand, on_hand_after, \
+         reference, occurred_at) "
+    };
+}
+
 /// Rows per INSERT on SQLite: 8 parameters each stays far below its parameter limit.
 const ROWS_PER_STATEMENT: usize = 500;
 
 /// The PostgreSQL bulk insert: one array per column, whatever the number of rows, so it is one
 /// prepared statement, planned once, instead of a VALUES list of thousands of parameters that
 /// PostgreSQL parses and plans again for each batch.
-const INSERT_UNNEST: &str = "INSERT INTO movements (tenant_id, sku, version, type, \
-     delta_on_hand, on_hand_after, reference, occurred_at) \
-     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], \
-                          $6::bigint[], $7::text[], $8::timestamptz[])";
+const INSERT_UNNEST: &str = concat!(
+    insert_head!(),
+    "SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], \
+                          $6::bigint[], $7::text[], $8::timestamptz[])"
+);
 
 /// Insert many rows in a few statements: a rebuild writes thousands of ledger rows per batch,
 /// and one round trip per row would dominate its time.
@@ -67,10 +76,7 @@ pub async fn insert_all(tx: &mut DbTx, rows: &[NewMovement]) -> Result<(), sqlx:
         }
         DbTx::Sqlite(conn) => {
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                    "INSERT INTO movements (tenant_id, sku, version, type, delta_on_hand, \
-                     on_hand_after, reference, occurred_at) ",
-                );
+                let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(insert_head!());
                 query.push_values(chunk, |mut row, r: &NewMovement| {
                     row.push_bind(&r.tenant)
                         .push_bind(&r.sku)
