@@ -135,12 +135,13 @@ pub struct AgentArgs {
     #[arg(long, env = "RESTOCK_WEBHOOK_URL", value_parser = webhook_url)]
     pub webhook_url: Option<String>,
     /// Test-only crash injection: agent_after_llm_call | agent_after_decision | agent_after_command
+    #[cfg(feature = "fault-injection")]
     #[arg(long, env = "RESTOCK_FAULT", hide = true)]
     pub fault: Option<String>,
 }
 
 impl AgentArgs {
-    pub fn to_config(&self) -> Result<restock_projections::agent::AgentConfig, String> {
+    pub fn to_config(&self) -> Result<restock_workers::agent::AgentConfig, String> {
         use restock_application::agent::LlmConfig;
         let llm = match (&self.llm_base_url, &self.llm_model) {
             (None, None) => None,
@@ -160,11 +161,11 @@ impl AgentArgs {
                 ..LlmConfig::new(url.clone(), self.llm_api_key.clone(), model.clone())
             }),
         };
-        let fault = self.fault.as_deref().map(str::parse).transpose()?;
-        Ok(restock_projections::agent::AgentConfig {
+        Ok(restock_workers::agent::AgentConfig {
             llm,
             webhook_url: self.webhook_url.clone(),
-            fault,
+            #[cfg(feature = "fault-injection")]
+            fault: self.fault.as_deref().map(str::parse).transpose()?,
             ..Default::default()
         })
     }

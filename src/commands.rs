@@ -11,12 +11,13 @@ use restock_api::{RunningServer, ServerConfig};
 use restock_application::demand_import::{parse_demand_csv, record_demand_history};
 use restock_application::forecast::{run_backtest, BacktestOptions};
 use restock_application::ports::{StreamId, SystemClock};
+use restock_application::refill_audit::{refill_audit, refills_until};
 use restock_application::{load_product_as_of, CommandContext, ProductCommands, ProductView};
 use restock_domain::{ServiceLevel, Sku, TenantId};
 use restock_infrastructure::event_store::event_store_for;
+use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
 use restock_infrastructure::tokens::Role;
 use restock_infrastructure::Db;
-use restock_projections::agent::audit::{refill_audit, refills_until};
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -213,7 +214,14 @@ async fn replay(url: &str, args: ReplayArgs) -> anyhow::Result<()> {
     // The audits of the refills requested by then: why each was opened, and by whom.
     let mut audits = Vec::new();
     for id in refills_until(store.as_ref(), &tenant, &sku, as_of).await? {
-        if let Some(audit) = refill_audit(&db, store.as_ref(), &tenant, id).await? {
+        if let Some(audit) = refill_audit(
+            &SqlDecisionLedger::new(db.clone()),
+            store.as_ref(),
+            &tenant,
+            id,
+        )
+        .await?
+        {
             audits.push(audit_json(&audit));
         }
     }

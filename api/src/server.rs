@@ -11,15 +11,17 @@ use restock_application::ProductCommands;
 use restock_infrastructure::event_store::event_store_for;
 use restock_infrastructure::llm::{LlmSetupError, OpenAiClient};
 use restock_infrastructure::notifier::{NotifyError, WebhookClient};
+use restock_infrastructure::read_models::daily_demand::SqlDemandReader;
+use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
+use restock_infrastructure::read_models::forecasts::SqlForecasts;
 use restock_infrastructure::tokens::{load_or_create_secret, TokenError, TokenKeys};
 use restock_infrastructure::{Db, DbError};
-use restock_projections::agent::delivery::WebhookDelivery;
-use restock_projections::agent::{AgentConfig, AgentProjector, AgentWorker};
-use restock_projections::expiry::ExpirySweeper;
-use restock_projections::read_models::daily_demand::SqlDemandReader;
-use restock_projections::read_models::forecasts::SqlForecasts;
-use restock_projections::scheduler::ThresholdScheduler;
+use restock_projections::agent::AgentProjector;
 use restock_projections::{ProjectionRunner, Wakeup};
+use restock_workers::agent::{AgentConfig, AgentWorker};
+use restock_workers::delivery::WebhookDelivery;
+use restock_workers::expiry::ExpirySweeper;
+use restock_workers::scheduler::ThresholdScheduler;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -130,6 +132,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
     AppState {
         commands,
         thresholds,
+        ledger: Arc::new(SqlDecisionLedger::new(db.clone())),
         db,
         store,
         clock,

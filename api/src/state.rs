@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use restock_application::agent::AgentMetrics;
-use restock_application::ports::{Clock, EventStore};
+use restock_application::ports::{Clock, DecisionLedger, EventStore};
 use restock_application::thresholds::Thresholds;
 use restock_application::{CommandContext, Executed, Outcome, ProductCommands};
 use restock_domain::{ProductCommand, Sku};
@@ -22,6 +22,8 @@ pub struct AppState {
     pub store: Arc<dyn EventStore>,
     pub commands: Arc<ProductCommands>,
     pub thresholds: Arc<Thresholds>,
+    /// What the agent decided on each trigger, for refill audits.
+    pub ledger: Arc<dyn DecisionLedger>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<TokenKeys>,
     pub wake: Wakeup,

@@ -7,6 +7,7 @@ pub mod ports;
 pub mod product_commands;
 pub mod product_state;
 pub mod product_view;
+pub mod refill_audit;
 pub mod thresholds;
 
 pub use product_commands::{

@@ -5,6 +5,7 @@ pub mod direct_pool;
 pub mod event_store;
 pub mod llm;
 pub mod notifier;
+pub mod read_models;
 pub mod testing;
 pub mod tokens;
 

@@ -1,13 +1,19 @@
 //! Projections: the projection runner and the projectors that turn the event log into read
-//! tables. Each projector owns its tables; each runner owns one checkpoint.
+//! tables. Each projector owns its tables; each runner owns one checkpoint. How the tables are
+//! written and queried lives with the other adapters (`restock_infrastructure::read_models`);
+//! what acts on the tables (the agent worker, the expiry sweeper) lives in `restock_workers`.
+//!
+//! - [`runner`]: reads the log in commit order, applies a batch, moves the checkpoint.
+//! - [`projector`]: the trait a projector implements.
+//! - [`stock_levels`], [`reservations`], [`refills`], [`agent`]: the projectors.
+//! - [`wake`]: waking runners (here and in other processes) when events are committed.
 
 pub mod agent;
-pub mod expiry;
+mod agent_state;
 pub mod projector;
-pub mod read_models;
+pub mod refills;
 pub mod reservations;
 pub mod runner;
-pub mod scheduler;
 pub mod stock_levels;
 pub mod wake;
 
@@ -27,7 +33,7 @@ pub fn with_agent(agent: Arc<agent::AgentProjector>) -> Vec<Arc<dyn Projector>> 
     vec![
         Arc::new(stock_levels::StockLevels),
         Arc::new(reservations::Reservations),
-        Arc::new(agent::refills::Refills),
+        Arc::new(refills::Refills),
         agent,
     ]
 }

@@ -1,11 +1,11 @@
 //! The reservations projection: keeps `reservations` in step with the product streams.
 
 use crate::projector::{ProjectionError, Projector, Replay};
-use crate::read_models::reservations;
 use async_trait::async_trait;
 use restock_application::ports::RecordedEvent;
 use restock_application::product_state::decode;
 use restock_domain::ProductEvent;
+use restock_infrastructure::read_models::reservations;
 use restock_infrastructure::DbTx;
 
 pub const NAME: &str = "reservations";

@@ -6,14 +6,14 @@
 //! the number of products, which is what makes both a rebuild and a busy live batch cheap.
 
 use crate::projector::{ProjectionError, Projector, Replay};
-use crate::read_models::movements::{Movement, NewMovement};
-use crate::read_models::{daily_demand, movements, products};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use restock_application::ports::RecordedEvent;
 use restock_application::product_state::decode;
 use restock_application::ProductState;
 use restock_domain::ProductEvent;
+use restock_infrastructure::read_models::movements::{Movement, NewMovement};
+use restock_infrastructure::read_models::{daily_demand, movements, products};
 use restock_infrastructure::DbTx;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -7,7 +7,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use restock_projections::read_models::notifications;
+use restock_infrastructure::read_models::notifications;
 use serde::Deserialize;
 use serde_json::json;
 

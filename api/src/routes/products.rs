@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use restock_application::ports::{RecordedEvent, StreamId};
 use restock_application::{load_product_as_of, Executed, ProductView};
 use restock_domain::{ProductCommand, ProductDetails, ProductEvent, Quantity, Sku};
-use restock_projections::read_models::{movements, products};
+use restock_infrastructure::read_models::{movements, products};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
+use restock_application::refill_audit::{self as audit, AuditError, RefillAudit};
 use restock_application::{Executed, ProductView};
 use restock_domain::{ProductCommand, Quantity, RefillId, Sku, TenantId};
-use restock_projections::agent::audit::{self, AuditError, RefillAudit};
-use restock_projections::read_models::refills;
+use restock_infrastructure::read_models::refills;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -153,7 +153,8 @@ pub async fn refill_audit(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let found = audit::refill_audit(&app.db, app.store.as_ref(), &caller.tenant, id).await?;
+    let found =
+        audit::refill_audit(app.ledger.as_ref(), app.store.as_ref(), &caller.tenant, id).await?;
     let audit = found.ok_or_else(not_found)?;
     Ok(Json(audit_json(&audit)).into_response())
 }

@@ -2,10 +2,12 @@
 
 pub mod clock;
 pub mod commits;
+pub mod decisions;
 pub mod demand;
 pub mod event_store;
 
 pub use clock::{Clock, SystemClock};
 pub use commits::CommitListener;
+pub use decisions::{DecisionLedger, RecordedDecision};
 pub use demand::*;
 pub use event_store::*;

@@ -1,11 +1,11 @@
 //! The refills projection: keeps `refills` in step with the refill events of product streams.
 
 use crate::projector::{ProjectionError, Projector, Replay};
-use crate::read_models::refills::{self, NewRefill};
 use async_trait::async_trait;
 use restock_application::ports::RecordedEvent;
 use restock_application::product_state::decode;
 use restock_domain::ProductEvent;
+use restock_infrastructure::read_models::refills::{self, NewRefill};
 use restock_infrastructure::DbTx;
 
 pub const NAME: &str = "refills";

@@ -6,15 +6,15 @@
 //! the decision caused (`causation_id` = the trigger). The decision comes from the ledger, and
 //! the policy is re-run on the context recorded with it.
 
-use crate::read_models::decisions;
+use crate::agent::decision::replay;
+use crate::agent::{AgentContext, ReplayedDecision, Threshold, TriggerRef};
+use crate::ports::{
+    DecisionLedger, EventStore, RecordedDecision, RecordedEvent, StoreError, StreamId,
+};
+use crate::product_state::decode;
+use crate::ProductView;
 use chrono::{DateTime, Utc};
-use restock_application::agent::decision::replay;
-use restock_application::agent::{AgentContext, Decision, ReplayedDecision, Threshold, TriggerRef};
-use restock_application::ports::{EventStore, RecordedEvent, StoreError, StreamId};
-use restock_application::product_state::decode;
-use restock_application::ProductView;
 use restock_domain::{Product, ProductEvent, RefillId, Sku, TenantId};
-use restock_infrastructure::{Db, DbError};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -24,10 +24,6 @@ const PAGE: i64 = 1000;
 pub enum AuditError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("database: {0}")]
-    Sqlx(#[from] sqlx::Error),
     #[error("alias names an invalid sku: {0}")]
     BadSku(String),
 }
@@ -46,12 +42,6 @@ pub struct RefillView {
     pub received_at: Option<DateTime<Utc>>,
     pub received_quantity: Option<i64>,
     pub cancelled_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone)]
-pub struct RecordedDecision {
-    pub decision: Decision,
-    pub decided_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -99,7 +89,7 @@ async fn each_event(
 }
 
 pub async fn refill_audit(
-    db: &Db,
+    ledger: &dyn DecisionLedger,
     store: &dyn EventStore,
     tenant: &TenantId,
     refill_id: Uuid,
@@ -214,16 +204,9 @@ pub async fn refill_audit(
     }
     audit.trigger = trigger;
 
-    let mut tx = db.begin_tenant_read(tenant.as_str()).await?;
-    let found = decisions::find_decision(&mut tx, tenant.as_str(), &trigger_id.to_string()).await?;
-    tx.commit().await?;
-    if let Some(row) = found {
-        let decision = row.decision.0;
-        audit.replayed = Some(replay(&decision));
-        audit.decision = Some(RecordedDecision {
-            decision,
-            decided_at: row.decided_at,
-        });
+    if let Some(recorded) = ledger.decision(tenant, trigger_id).await? {
+        audit.replayed = Some(replay(&recorded.decision));
+        audit.decision = Some(recorded);
     }
     Ok(Some(audit))
 }

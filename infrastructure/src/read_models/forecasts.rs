@@ -1,9 +1,9 @@
 //! `forecasts`: the latest forecast per product (see `application::thresholds`).
 
+use crate::{fetch_optional, Db, DbTx};
 use async_trait::async_trait;
 use restock_application::ports::{ForecastRepository, StoreError, StoredForecast};
 use restock_domain::{Sku, TenantId};
-use restock_infrastructure::{fetch_optional, Db, DbTx};
 use sqlx::types::Json;
 
 /// Rows per upsert: 4 parameters each, far below both databases' limits.

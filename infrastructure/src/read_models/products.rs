@@ -1,7 +1,7 @@
 //! `products`: the Product view of API.md, one row per (tenant, sku).
 
+use crate::{fetch_all, fetch_optional, DbTx};
 use restock_application::{ProductState, ProductView};
-use restock_infrastructure::{fetch_all, fetch_optional, DbTx};
 use sqlx::types::Json;
 use std::collections::HashMap;
 

@@ -3,8 +3,8 @@
 //! Not a projection: a notification is an effect of a recorded decision, written by the agent
 //! worker with an id chosen in the decision, so writing it twice (after a crash) is a no-op.
 
+use crate::{execute, fetch_all, DbTx};
 use chrono::{DateTime, Utc};
-use restock_infrastructure::{execute, fetch_all, DbTx};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

@@ -5,12 +5,15 @@
 //! Every state change is a compare-and-set on the row's status and owner, so two workers (two
 //! servers on one Postgres) never both decide the same trigger.
 
+use crate::{execute, fetch_all, fetch_optional, Db, DbTx};
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use restock_application::agent::{AgentContext, Decision};
-use restock_application::ports::Position;
-use restock_infrastructure::{execute, fetch_all, fetch_optional, DbTx};
+use restock_application::ports::{DecisionLedger, Position, RecordedDecision, StoreError};
+use restock_domain::TenantId;
 use serde_json::Value;
 use sqlx::types::Json;
+use uuid::Uuid;
 
 pub const PENDING: &str = "pending";
 pub const DECIDING: &str = "deciding";
@@ -246,4 +249,38 @@ pub async fn add_tokens(
         day
     )?;
     Ok(())
+}
+
+/// The ledger as the audit reads it, within the tenant's row-level security.
+pub struct SqlDecisionLedger {
+    db: Db,
+}
+
+impl SqlDecisionLedger {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl DecisionLedger for SqlDecisionLedger {
+    async fn decision(
+        &self,
+        tenant: &TenantId,
+        trigger_event_id: Uuid,
+    ) -> Result<Option<RecordedDecision>, StoreError> {
+        let mut tx = self
+            .db
+            .begin_tenant_read(tenant.as_str())
+            .await
+            .map_err(StoreError::new)?;
+        let found = find_decision(&mut tx, tenant.as_str(), &trigger_event_id.to_string())
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(found.map(|row| RecordedDecision {
+            decision: row.decision.0,
+            decided_at: row.decided_at,
+        }))
+    }
 }

@@ -1,7 +1,7 @@
 //! `movements`: the stock ledger, one row per event that changed on_hand.
 
+use crate::{fetch_all, DbTx};
 use chrono::{DateTime, Utc};
-use restock_infrastructure::{fetch_all, DbTx};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

@@ -6,9 +6,9 @@
 //! released meanwhile, or already expired by another server's sweeper, makes the command a no-op,
 //! so any number of servers can sweep the same database without double expiry.
 
-use crate::read_models::reservations;
 use restock_application::{CommandContext, Executed, ProductCommands};
 use restock_domain::{ProductCommand, ReservationId, Sku, TenantId};
+use restock_infrastructure::read_models::reservations;
 use restock_infrastructure::Db;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! `refills`: one row per purchase request (API.md "Refill"), kept by the refills projection.
 
+use crate::{execute, fetch_all, fetch_optional, DbTx};
 use chrono::{DateTime, Utc};
-use restock_infrastructure::{execute, fetch_all, fetch_optional, DbTx};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]

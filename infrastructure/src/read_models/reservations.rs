@@ -1,8 +1,8 @@
 //! `reservations`: one row per reservation with its status and deadline. The expiry sweeper scans
 //! it for active reservations past their deadline.
 
+use crate::{execute, fetch_all, DbTx};
 use chrono::{DateTime, Utc};
-use restock_infrastructure::{execute, fetch_all, DbTx};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DueReservation {

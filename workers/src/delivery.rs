@@ -4,10 +4,10 @@
 //! At-least-once with bounded retries: exponential backoff from 1 s, at most `MAX_ATTEMPTS`
 //! posts, then the row is marked `failed` (and stays visible in GET /v1/notifications).
 
-use crate::read_models::notifications::{self, DueDelivery};
 use chrono::Utc;
 use restock_application::agent::AgentMetrics;
 use restock_infrastructure::notifier::WebhookClient;
+use restock_infrastructure::read_models::notifications::{self, DueDelivery};
 use restock_infrastructure::{Db, DbError};
 use serde_json::json;
 use std::sync::Arc;

@@ -9,10 +9,9 @@
 //! - while `decided`: the decision is executed again; the idempotency keys (and the refill id
 //!   fixed in the decision) make every command a no-op the second time.
 
-use super::config::{AgentConfig, Fault};
-use crate::read_models::decisions::{self, TriggerRow, DECIDED, DECIDING, PENDING};
-use crate::read_models::notifications::{self, NewNotification};
-use crate::wake::Wakeup;
+use super::config::AgentConfig;
+#[cfg(feature = "fault-injection")]
+use super::config::Fault;
 use chrono::{SubsecRound, Utc};
 use restock_application::agent::chat::{canonical_json, sha256_hex};
 use restock_application::agent::{
@@ -22,7 +21,12 @@ use restock_application::{
     CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,
 };
 use restock_domain::{ProductCommand, ProductError, Quantity, RefillId, Sku, TenantId};
+use restock_infrastructure::read_models::decisions::{
+    self, TriggerRow, DECIDED, DECIDING, PENDING,
+};
+use restock_infrastructure::read_models::notifications::{self, NewNotification};
 use restock_infrastructure::{Db, DbError};
+use restock_projections::Wakeup;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -250,6 +254,7 @@ impl AgentWorker {
             }
         }
         let decision = self.agent.decide(ctx, forced).await;
+        #[cfg(feature = "fault-injection")]
         if self.config.fault == Some(Fault::AfterLlmCall) {
             fault("after the backend answered, before the decision is recorded");
         }
@@ -296,6 +301,7 @@ impl AgentWorker {
             fallback = ?decision.fallback_reason, calls = decision.tool_calls.len(),
             "agent decision recorded"
         );
+        #[cfg(feature = "fault-injection")]
         if self.config.fault == Some(Fault::AfterDecision) {
             fault("after the decision was recorded, before its commands ran");
         }
@@ -373,6 +379,7 @@ impl AgentWorker {
             };
             results.push(json!({ "index": index, "name": call.name(), "outcome": outcome }));
         }
+        #[cfg(feature = "fault-injection")]
         if self.config.fault == Some(Fault::AfterCommand) {
             fault("after the commands ran, before the trigger is marked done");
         }
@@ -470,6 +477,7 @@ impl AgentWorker {
     }
 }
 
+#[cfg(feature = "fault-injection")]
 fn fault(at: &str) -> ! {
     eprintln!("RESTOCK_FAULT: aborting {at}");
     std::process::abort()

@@ -1,41 +1,28 @@
-//! The agent projection and what runs around it.
+//! The agent projection: folds product events into its own per-product state and records a
+//! trigger row when a product crosses its minimum (`application::agent::crossing`), inside the
+//! runner's transaction and never for replayed history.
 //!
-//! - [`AgentProjector`] folds product events into its own per-product state and records a
-//!   trigger row when a product crosses its minimum (`application::agent::crossing`), inside
-//!   the runner's transaction and never for replayed history.
-//! - [`worker::AgentWorker`] takes the triggers, decides (policy or LLM), commits the decision,
-//!   then executes it as idempotent commands. It is separate from the projector because the
-//!   projector runs inside the runner's write transaction, and on SQLite that transaction holds
-//!   the only write connection: executing a command from `apply` would wait on itself forever.
-//! - [`refills::Refills`] keeps the `refills` read model; [`delivery`] posts notifications to a
-//!   webhook; [`audit`] explains a refill after the fact.
+//! Deciding and acting on a trigger is the agent worker's job (`restock_workers::agent`). It is
+//! separate from this projector because the projector runs inside the runner's write
+//! transaction, and on SQLite that transaction holds the only write connection: executing a
+//! command from `apply` would wait on itself forever.
 
-pub mod audit;
-pub mod config;
-pub mod delivery;
-pub mod refills;
-mod state;
-pub mod worker;
-
-pub use config::{AgentConfig, Fault};
-pub use worker::AgentWorker;
-
+use crate::agent_state::{self as state, AgentState};
 use crate::projector::{ProjectionError, Projector, Replay};
-use crate::read_models::decisions::{self, NewTrigger};
 use crate::wake::Wakeup;
 use async_trait::async_trait;
 use restock_application::agent::crossing::{is_crossing, needs_refill};
 use restock_application::agent::{AgentContext, TriggerRef};
 use restock_application::ports::RecordedEvent;
 use restock_application::product_state::decode;
+use restock_infrastructure::read_models::decisions::{self, NewTrigger};
 use restock_infrastructure::DbTx;
-use state::AgentState;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 pub const NAME: &str = "agent";
 
-/// Detects crossings and records them as triggers for the [`worker::AgentWorker`].
+/// Detects crossings and records them as triggers for the agent worker.
 #[derive(Debug, Default)]
 pub struct AgentProjector {
     /// A batch in progress inserted triggers; told to `triggers` once it commits.

@@ -1,6 +1,7 @@
 //! The agent worker's settings.
 
 use restock_application::agent::LlmConfig;
+#[cfg(feature = "fault-injection")]
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -16,7 +17,8 @@ pub struct AgentConfig {
     /// process (Postgres, several servers). Must exceed the LLM deadline. On SQLite a database
     /// has one server, so any claim by another worker is a dead process's.
     pub stale_after: Duration,
-    /// Test-only crash injection (`RESTOCK_FAULT`).
+    /// Test-only crash injection (`RESTOCK_FAULT`); absent from builds without the feature.
+    #[cfg(feature = "fault-injection")]
     pub fault: Option<Fault>,
 }
 
@@ -27,6 +29,7 @@ impl Default for AgentConfig {
             webhook_url: None,
             poll: Duration::from_millis(100),
             stale_after: Duration::from_secs(60),
+            #[cfg(feature = "fault-injection")]
             fault: None,
         }
     }
@@ -46,7 +49,9 @@ impl AgentConfig {
 
 /// Where the worker aborts the process (`std::process::abort`, as hard as `kill -9`), so that
 /// tests can check that a crash at each step of a decision still ends in exactly one refill.
-/// A test-only hook: set `RESTOCK_FAULT` only in crash tests.
+/// A test-only hook, compiled only with the `fault-injection` feature that `scripts/test` turns
+/// on: `cargo build --release` has no `RESTOCK_FAULT` and no abort in the worker.
+#[cfg(feature = "fault-injection")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// After the backend answered, before the decision is committed.
@@ -57,6 +62,7 @@ pub enum Fault {
     AfterCommand,
 }
 
+#[cfg(feature = "fault-injection")]
 impl FromStr for Fault {
     type Err = String;
 

@@ -5,10 +5,10 @@
 //! marks days on which available stock ran out, so that day's sales are a lower bound on demand
 //! (censored), not the demand itself.
 
+use crate::{execute, fetch_all, Db, DbTx};
 use chrono::NaiveDate;
 use restock_application::ports::{DemandDay, DemandReader, StoreError};
 use restock_domain::{Sku, TenantId};
-use restock_infrastructure::{execute, fetch_all, Db, DbTx};
 use std::collections::HashMap;
 
 pub async fn add_sold(
@@ -281,11 +281,11 @@ fn with_start_of_window(days: &mut Vec<DemandDay>, older: bool, since: NaiveDate
 
 /// The forecast's view of demand (`application::ports::DemandReader`) over these tables.
 pub struct SqlDemandReader {
-    db: restock_infrastructure::Db,
+    db: crate::Db,
 }
 
 impl SqlDemandReader {
-    pub fn new(db: restock_infrastructure::Db) -> Self {
+    pub fn new(db: crate::Db) -> Self {
         Self { db }
     }
 }
