@@ -2,6 +2,7 @@
 //! start-up with a message naming the variable.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -37,7 +38,7 @@ pub struct Cli {
     /// HS256 signing secret for bearer tokens (at least 32 bytes)
     #[arg(long, env = "RESTOCK_JWT_SECRET", global = true, hide_env_values = true,
           value_parser = jwt_secret)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -107,8 +108,8 @@ pub struct AgentArgs {
     /// OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1
     #[arg(long, env = "RESTOCK_LLM_BASE_URL", value_parser = llm_base_url)]
     pub llm_base_url: Option<String>,
-    #[arg(long, env = "RESTOCK_LLM_API_KEY", hide_env_values = true)]
-    pub llm_api_key: Option<String>,
+    #[arg(long, env = "RESTOCK_LLM_API_KEY", hide_env_values = true, value_parser = secret)]
+    pub llm_api_key: Option<SecretString>,
     #[arg(long, env = "RESTOCK_LLM_MODEL")]
     pub llm_model: Option<String>,
     /// One LLM request's timeout, e.g. 500ms, 20s
@@ -236,9 +237,15 @@ fn bind_addr(raw: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("RESTOCK_BIND must be HOST:PORT with an IP host, got {raw:?}"))
 }
 
-fn jwt_secret(raw: &str) -> Result<String, String> {
+/// Secrets are held as `SecretString` from the moment they are parsed, so `Debug` of the
+/// parsed command line (or of any config built from it) prints `[REDACTED]`.
+fn secret(raw: &str) -> Result<SecretString, String> {
+    Ok(raw.into())
+}
+
+fn jwt_secret(raw: &str) -> Result<SecretString, String> {
     if raw.len() >= 32 {
-        Ok(raw.to_owned())
+        Ok(raw.into())
     } else {
         Err("RESTOCK_JWT_SECRET must be at least 32 bytes".to_owned())
     }

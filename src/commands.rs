@@ -18,10 +18,11 @@ use restock_infrastructure::event_store::event_store_for;
 use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
 use restock_infrastructure::tokens::Role;
 use restock_infrastructure::Db;
+use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let secret = cli.jwt_secret.as_deref();
+    let secret = cli.jwt_secret.as_ref().map(|s| s.expose_secret());
     match cli.command {
         Command::Serve(args) => serve(&cli.database_url, secret, args).await,
         Command::Migrate => {
@@ -77,7 +78,7 @@ fn redact(url: &str) -> String {
 async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Result<()> {
     let config = ServerConfig {
         bind: args.bind,
-        jwt_secret: secret.map(str::to_owned),
+        jwt_secret: secret.map(SecretString::from),
         forecast_interval: args.forecast_interval,
         agent: args.agent.to_config().map_err(anyhow::Error::msg)?,
         ..ServerConfig::new(url)

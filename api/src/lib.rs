@@ -6,6 +6,7 @@ pub mod problem;
 pub mod routes;
 pub mod server;
 pub mod state;
+pub mod telemetry;
 
 pub use server::{RunningServer, ServerConfig, StartError};
 pub use state::AppState;

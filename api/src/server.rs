@@ -22,6 +22,7 @@ use restock_workers::agent::{AgentConfig, AgentWorker};
 use restock_workers::delivery::WebhookDelivery;
 use restock_workers::expiry::ExpirySweeper;
 use restock_workers::scheduler::ThresholdScheduler;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,7 +35,8 @@ use tokio::task::JoinHandle;
 pub struct ServerConfig {
     pub database_url: String,
     pub bind: SocketAddr,
-    pub jwt_secret: Option<String>,
+    /// Redacted in `Debug` (`secrecy`).
+    pub jwt_secret: Option<SecretString>,
     /// How often the scheduler recomputes every tenant's minimums.
     pub forecast_interval: Duration,
     /// The agent: policy or LLM backend, webhook, worker timing.
@@ -185,7 +187,10 @@ impl RunningServer {
     pub async fn start(config: &ServerConfig) -> Result<Self, StartError> {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
-        let tokens = token_keys(&config.database_url, config.jwt_secret.as_deref())?;
+        let tokens = token_keys(
+            &config.database_url,
+            config.jwt_secret.as_ref().map(|s| s.expose_secret()),
+        )?;
         let state = app_state(db, tokens);
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
@@ -210,7 +215,7 @@ impl RunningServer {
         );
         tasks.push(tokio::spawn(scheduler.run(stop.clone())));
         tasks.extend(spawn_agent(&state, &config.agent, &stop)?);
-        let app = routes::router(state.clone());
+        let app = crate::telemetry::traced(routes::router(state.clone()));
         let mut http_stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             let served = axum::serve(listener, app)

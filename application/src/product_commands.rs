@@ -136,6 +136,9 @@ impl ProductCommands {
 
     /// Run `command` against the product `sku`, re-deciding on fresh state after a lost race.
     /// `render` is called only when an idempotency key must store the response.
+    // At debug level: this is the hot path of every command, and an enabled span costs the
+    // fmt subscriber a formatting pass per call; the request's span already names the request.
+    #[tracing::instrument(level = "debug", skip_all, fields(tenant = %ctx.tenant, sku = %sku))]
     pub async fn execute(
         &self,
         ctx: &CommandContext,

@@ -14,7 +14,7 @@ use crate::ports::{
 use crate::product_state::decode;
 use crate::ProductView;
 use chrono::{DateTime, Utc};
-use restock_domain::{Product, ProductEvent, RefillId, Sku, TenantId};
+use restock_domain::{Decider, Product, ProductEvent, RefillId, Sku, TenantId};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -35,7 +35,7 @@ pub struct RefillView {
     pub sku: String,
     pub quantity: i64,
     pub status: String,
-    pub decided_by: String,
+    pub decided_by: Decider,
     pub trigger_event_id: Option<Uuid>,
     pub reason: String,
     pub created_at: DateTime<Utc>,
@@ -88,6 +88,7 @@ async fn each_event(
     }
 }
 
+#[tracing::instrument(skip(ledger, store))]
 pub async fn refill_audit(
     ledger: &dyn DecisionLedger,
     store: &dyn EventStore,

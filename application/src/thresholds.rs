@@ -62,6 +62,7 @@ impl Thresholds {
     }
 
     /// Recompute one tenant's products. `products` counts those with a forecast.
+    #[tracing::instrument(skip_all, fields(tenant = %tenant))]
     pub async fn recompute_tenant(
         &self,
         tenant: &TenantId,

@@ -7,6 +7,7 @@
 
 use async_trait::async_trait;
 use restock_application::agent::{ChatError, ChatModel, ChatReply, LlmConfig, RawToolCall, Usage};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
@@ -46,7 +47,7 @@ impl OpenAiClient {
     async fn once(&self, request: &Value, timeout: Duration) -> Result<ChatReply, ChatError> {
         let mut req = self.http.post(&self.url).json(request).timeout(timeout);
         if let Some(key) = &self.config.api_key {
-            req = req.bearer_auth(key);
+            req = req.bearer_auth(key.expose_secret());
         }
         let res = req.send().await.map_err(classify)?;
         let status = res.status();

@@ -82,7 +82,7 @@ impl TestApp {
         configure: impl FnOnce(&mut ServerConfig),
     ) -> Self {
         let mut config = ServerConfig {
-            jwt_secret: Some(SECRET.to_owned()),
+            jwt_secret: Some(SECRET.into()),
             ..ServerConfig::new(database_url)
         };
         configure(&mut config);

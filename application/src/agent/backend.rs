@@ -7,6 +7,7 @@ use super::chat::{canonical_json, chat_request, sha256_hex, ChatModel, RawToolCa
 use super::context::AgentContext;
 use super::policy;
 use async_trait::async_trait;
+use restock_domain::Decider;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +35,7 @@ pub struct BackendFailure {
 #[async_trait]
 pub trait AgentBackend: Send + Sync + 'static {
     /// `policy` or `llm:<model>`: what `decided_by` records when this backend's proposal runs.
-    fn decider(&self) -> String;
+    fn decider(&self) -> Decider;
 
     /// The model asked, for LLM backends.
     fn model(&self) -> Option<String>;
@@ -82,8 +83,8 @@ pub fn context_sha256(ctx: &AgentContext) -> String {
 
 #[async_trait]
 impl AgentBackend for PolicyBackend {
-    fn decider(&self) -> String {
-        "policy".to_owned()
+    fn decider(&self) -> Decider {
+        Decider::Policy
     }
 
     fn model(&self) -> Option<String> {
@@ -119,8 +120,8 @@ impl LlmBackend {
 
 #[async_trait]
 impl AgentBackend for LlmBackend {
-    fn decider(&self) -> String {
-        format!("llm:{}", self.chat.model())
+    fn decider(&self) -> Decider {
+        Decider::Llm(self.chat.model().to_owned())
     }
 
     fn model(&self) -> Option<String> {

@@ -1,15 +1,17 @@
 //! Agent settings, parsed once at start-up (env `RESTOCK_LLM_*`, `RESTOCK_AGENT_*`,
 //! `RESTOCK_WEBHOOK_URL`; see the CLI) and passed in by the composition root.
 
+use secrecy::SecretString;
 use std::time::Duration;
 
 /// An OpenAI-compatible chat-completions endpoint and the guard rails around it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` prints the key as `[REDACTED]` (`secrecy`), so logging a config never leaks it.
+#[derive(Debug, Clone)]
 pub struct LlmConfig {
     /// e.g. `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama); requests go to
     /// `{base_url}/chat/completions`.
     pub base_url: String,
-    pub api_key: Option<String>,
+    pub api_key: Option<SecretString>,
     pub model: String,
     /// One HTTP request's timeout.
     pub request_timeout: Duration,
@@ -26,7 +28,7 @@ pub struct LlmConfig {
 }
 
 impl LlmConfig {
-    pub fn new(base_url: String, api_key: Option<String>, model: String) -> Self {
+    pub fn new(base_url: String, api_key: Option<SecretString>, model: String) -> Self {
         Self {
             base_url,
             api_key,
@@ -38,5 +40,22 @@ impl LlmConfig {
             breaker_cooldown: Duration::from_secs(60),
             calls_per_day: 500,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_prints_the_api_key() {
+        let config = LlmConfig::new(
+            "http://127.0.0.1:11434/v1".into(),
+            Some("sk-live-0123456789".into()),
+            "m".into(),
+        );
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("sk-live-0123456789"), "{printed}");
+        assert!(printed.contains("REDACTED"), "{printed}");
     }
 }

@@ -22,7 +22,7 @@ pub fn is_crossing(before: bool, after: &Product, event: &ProductEvent) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use restock_domain::{ProductCommand, ProductDetails, Quantity, RefillId, Sku};
+    use restock_domain::{Decider, ProductCommand, ProductDetails, Quantity, RefillId, Sku};
     use uuid::Uuid;
 
     fn q(n: i64) -> Quantity {
@@ -81,7 +81,7 @@ mod tests {
                 refill_id: refill,
                 quantity: q(20),
                 reason: "r".into(),
-                decided_by: "policy".into(),
+                decided_by: Decider::Policy,
                 trigger_event_id: None,
             },
         );
@@ -131,7 +131,7 @@ mod tests {
                 refill_id: refill,
                 quantity: q(20),
                 reason: "r".into(),
-                decided_by: "policy".into(),
+                decided_by: Decider::Policy,
                 trigger_event_id: None,
             },
         );

@@ -5,6 +5,7 @@ use super::backend::{AgentBackend, PolicyBackend, Proposal};
 use super::chat::{RawToolCall, Usage, PROMPT_VERSION};
 use super::context::AgentContext;
 use super::tools::{validate, validate_raw, validate_set, RecordedCall, Rejection, ToolCall};
+use restock_domain::Decider;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,7 +25,7 @@ pub struct LlmAttempt {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// `policy` or `llm:<model>`: whose calls are executed.
-    pub decider: String,
+    pub decider: Decider,
     /// The model whose calls are executed (`None` for the policy).
     pub model: Option<String>,
     pub tool_calls: Vec<RecordedCall>,
@@ -237,7 +238,7 @@ fn fallback(
         a
     });
     Decision {
-        decider: "policy".to_owned(),
+        decider: Decider::Policy,
         model: None,
         tool_calls,
         effect_ids,
@@ -268,7 +269,7 @@ pub fn replay(decision: &Decision) -> ReplayedDecision {
     let (calls, _) = policy_calls(&decision.context);
     let tool_calls: Vec<RecordedCall> = calls.iter().map(ToolCall::record).collect();
     let matches = tool_calls == decision.tool_calls;
-    let basis = if decision.decider == "policy" {
+    let basis = if decision.decider.is_policy() {
         "the policy re-run on the recorded context; matches means the recorded decision is reproduced exactly".to_owned()
     } else {
         format!(

@@ -15,6 +15,7 @@ pub mod decision;
 pub mod metrics;
 pub mod policy;
 pub mod tools;
+pub mod trigger;
 
 pub use backend::{AgentBackend, LlmBackend, PolicyBackend};
 pub use breaker::CircuitBreaker;
@@ -24,3 +25,4 @@ pub use context::{AgentContext, Threshold, TriggerRef};
 pub use decision::{Agent, Decision, ReplayedDecision};
 pub use metrics::AgentMetrics;
 pub use tools::{RecordedCall, Severity, ToolCall};
+pub use trigger::TriggerStatus;

@@ -183,7 +183,7 @@ pub fn run(products: usize, movements: usize, seed: u64) -> Outcome {
                                     refill_id: id,
                                     quantity: q(quantity),
                                     reason: String::new(),
-                                    decided_by: "policy".into(),
+                                    decided_by: restock_domain::Decider::Policy,
                                     trigger_event_id: None,
                                 };
                                 apply(item, request, &mut c);

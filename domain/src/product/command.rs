@@ -2,6 +2,7 @@
 //! types, so `decide` only checks the rules that depend on the product's state.
 
 use super::event::{DailyDemand, ReorderPoint};
+use crate::decider::Decider;
 use crate::ids::{RefillId, ReservationId, Sku, ValueError};
 use crate::quantity::{Quantity, ServiceLevel};
 use chrono::{DateTime, Utc};
@@ -142,7 +143,7 @@ pub enum ProductCommand {
         refill_id: RefillId,
         quantity: Quantity,
         reason: String,
-        decided_by: String,
+        decided_by: Decider,
         trigger_event_id: Option<Uuid>,
     },
     /// `None` receives the quantity that was requested.

@@ -2,6 +2,7 @@
 //! must keep deserializing, so fields are only ever added with defaults.
 
 use super::command::ProductDetails;
+use crate::decider::Decider;
 use crate::ids::{RefillId, ReservationId, Sku};
 use crate::quantity::Quantity;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -84,7 +85,7 @@ pub enum ProductEvent {
         refill_id: RefillId,
         quantity: Quantity,
         reason: String,
-        decided_by: String,
+        decided_by: Decider,
         trigger_event_id: Option<Uuid>,
     },
     RefillReceived {

@@ -43,12 +43,30 @@ pub enum RefillStatus {
 }
 
 impl RefillStatus {
+    pub const ALL: [Self; 3] = [Self::Requested, Self::Received, Self::Cancelled];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Requested => "requested",
             Self::Received => "received",
             Self::Cancelled => "cancelled",
         }
+    }
+
+    /// `requested`, `received` or `cancelled`; anything else is `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+}
+
+/// What a database row decodes through.
+impl TryFrom<String> for RefillStatus {
+    type Error = crate::ValueError;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s).ok_or_else(|| {
+            crate::ValueError::new("status", "must be requested, received or cancelled")
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::event::DailyDemand;
 use super::*;
+use crate::Decider;
 use chrono::{Duration, NaiveDate, TimeZone};
 use cqrs_es::test::TestFramework;
 use uuid::Uuid;
@@ -219,7 +220,7 @@ fn only_one_refill_may_be_open() {
         refill_id: RefillId(Uuid::new_v4()),
         quantity: q(10),
         reason: "below minimum".into(),
-        decided_by: "policy".into(),
+        decided_by: Decider::Policy,
         trigger_event_id: None,
     };
     ProductTest::with(())
@@ -228,7 +229,7 @@ fn only_one_refill_may_be_open() {
             refill_id: RefillId(Uuid::new_v4()),
             quantity: q(5),
             reason: "again".into(),
-            decided_by: "policy".into(),
+            decided_by: Decider::Policy,
             trigger_event_id: None,
         })
         .then_expect_error(ProductError::RefillAlreadyOpen);
@@ -241,7 +242,7 @@ fn receiving_a_refill_adds_the_requested_quantity_by_default() {
         refill_id: id,
         quantity: q(10),
         reason: "below minimum".into(),
-        decided_by: "policy".into(),
+        decided_by: Decider::Policy,
         trigger_event_id: None,
     };
     ProductTest::with(())

@@ -8,18 +8,12 @@
 use crate::{execute, fetch_all, fetch_optional, Db, DbTx};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use restock_application::agent::{AgentContext, Decision};
+use restock_application::agent::{AgentContext, Decision, TriggerStatus};
 use restock_application::ports::{DecisionLedger, Position, RecordedDecision, StoreError};
 use restock_domain::TenantId;
 use serde_json::Value;
 use sqlx::types::Json;
 use uuid::Uuid;
-
-pub const PENDING: &str = "pending";
-pub const DECIDING: &str = "deciding";
-pub const DECIDED: &str = "decided";
-pub const DONE: &str = "done";
-pub const FAILED: &str = "failed";
 
 pub struct NewTrigger<'a> {
     pub tenant: &'a str,
@@ -44,7 +38,7 @@ pub async fn insert_trigger(tx: &mut DbTx, t: &NewTrigger<'_>) -> Result<bool, s
         t.position.tx_id,
         t.position.global_position,
         Json(t.context),
-        PENDING,
+        TriggerStatus::Pending.as_str(),
         t.created_at,
     )?;
     Ok(n == 1)
@@ -55,7 +49,8 @@ pub struct TriggerRow {
     pub tenant_id: String,
     pub trigger_event_id: String,
     pub sku: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: TriggerStatus,
     pub claimed_by: Option<String>,
     pub claimed_at_ms: Option<i64>,
     pub attempts: i32,
@@ -68,8 +63,11 @@ pub async fn open_triggers(tx: &mut DbTx, limit: i64) -> Result<Vec<TriggerRow>,
         tx,
         TriggerRow,
         "SELECT tenant_id, trigger_event_id, sku, status, claimed_by, claimed_at_ms, attempts, context \
-         FROM agent_triggers WHERE status IN ('pending', 'deciding', 'decided') \
-         ORDER BY trigger_tx_id, trigger_position LIMIT $1",
+         FROM agent_triggers WHERE status IN ($1, $2, $3) \
+         ORDER BY trigger_tx_id, trigger_position LIMIT $4",
+        TriggerStatus::OPEN[0].as_str(),
+        TriggerStatus::OPEN[1].as_str(),
+        TriggerStatus::OPEN[2].as_str(),
         limit
     )
 }
@@ -79,7 +77,7 @@ pub async fn open_triggers(tx: &mut DbTx, limit: i64) -> Result<Vec<TriggerRow>,
 pub async fn claim(
     tx: &mut DbTx,
     row: &TriggerRow,
-    to_status: &str,
+    to_status: TriggerStatus,
     me: &str,
     now_ms: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -88,12 +86,12 @@ pub async fn claim(
         "UPDATE agent_triggers SET status = $1, claimed_by = $2, claimed_at_ms = $3 \
          WHERE tenant_id = $4 AND trigger_event_id = $5 AND status = $6 \
            AND COALESCE(claimed_by, '') = $7",
-        to_status,
+        to_status.as_str(),
         me,
         now_ms,
         &row.tenant_id,
         &row.trigger_event_id,
-        &row.status,
+        row.status.as_str(),
         row.claimed_by.as_deref().unwrap_or(""),
     )?;
     Ok(n == 1)
@@ -112,10 +110,10 @@ pub async fn record_decision(
         tx,
         "UPDATE agent_triggers SET status = $1 WHERE tenant_id = $2 AND trigger_event_id = $3 \
            AND status = $4 AND claimed_by = $5",
-        DECIDED,
+        TriggerStatus::Decided.as_str(),
         tenant,
         trigger_event_id,
-        DECIDING,
+        TriggerStatus::Deciding.as_str(),
         me
     )?;
     if moved != 1 {
@@ -130,7 +128,7 @@ pub async fn record_decision(
         tenant,
         trigger_event_id,
         &decision.context.sku,
-        &decision.decider,
+        decision.decider.to_string(),
         &decision.model,
         &decision.fallback_reason,
         &decision.prompt_sha256,
@@ -178,12 +176,12 @@ pub async fn mark_done(
         tx,
         "UPDATE agent_triggers SET status = $1, results = $2, done_at = $3 \
          WHERE tenant_id = $4 AND trigger_event_id = $5 AND status = $6",
-        DONE,
+        TriggerStatus::Done.as_str(),
         Json(results),
         at,
         tenant,
         trigger_event_id,
-        DECIDED
+        TriggerStatus::Decided.as_str()
     )?;
     Ok(())
 }
@@ -199,10 +197,11 @@ pub async fn mark_error(
     execute!(
         tx,
         "UPDATE agent_triggers SET attempts = attempts + 1, last_error = $1, \
-             status = CASE WHEN $2 THEN 'failed' ELSE status END \
-         WHERE tenant_id = $3 AND trigger_event_id = $4",
+             status = CASE WHEN $2 THEN $3 ELSE status END \
+         WHERE tenant_id = $4 AND trigger_event_id = $5",
         error,
         give_up,
+        TriggerStatus::Failed.as_str(),
         tenant,
         trigger_event_id
     )?;

@@ -2,6 +2,7 @@
 
 use crate::{execute, fetch_all, fetch_optional, DbTx};
 use chrono::{DateTime, Utc};
+use restock_domain::{Decider, RefillStatus};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -28,7 +29,7 @@ pub struct NewRefill<'a> {
     pub id: &'a str,
     pub sku: &'a str,
     pub quantity: i64,
-    pub decided_by: &'a str,
+    pub decided_by: &'a Decider,
     pub reason: &'a str,
     pub trigger_event_id: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -43,8 +44,8 @@ pub async fn insert(tx: &mut DbTx, r: &NewRefill<'_>) -> Result<(), sqlx::Error>
         r.id,
         r.sku,
         r.quantity,
-        "requested",
-        r.decided_by,
+        RefillStatus::Requested.as_str(),
+        r.decided_by.to_string(),
         r.reason,
         &r.trigger_event_id,
         r.created_at,
@@ -63,7 +64,7 @@ pub async fn set_received(
         tx,
         "UPDATE refills SET status = $1, received_quantity = $2, received_at = $3 \
          WHERE tenant_id = $4 AND refill_id = $5",
-        "received",
+        RefillStatus::Received.as_str(),
         quantity,
         at,
         tenant,
@@ -81,7 +82,7 @@ pub async fn set_cancelled(
     execute!(
         tx,
         "UPDATE refills SET status = $1, cancelled_at = $2 WHERE tenant_id = $3 AND refill_id = $4",
-        "cancelled",
+        RefillStatus::Cancelled.as_str(),
         at,
         tenant,
         id

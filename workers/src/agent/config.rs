@@ -5,7 +5,7 @@ use restock_application::agent::LlmConfig;
 use std::str::FromStr;
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct AgentConfig {
     /// `None`: the built-in policy decides everything (the default, offline).
     pub llm: Option<LlmConfig>,

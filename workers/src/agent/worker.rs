@@ -15,15 +15,13 @@ use super::config::Fault;
 use chrono::{SubsecRound, Utc};
 use restock_application::agent::chat::{canonical_json, sha256_hex};
 use restock_application::agent::{
-    Agent, AgentMetrics, ChatModel, CircuitBreaker, Decision, LlmBackend, ToolCall,
+    Agent, AgentMetrics, ChatModel, CircuitBreaker, Decision, LlmBackend, ToolCall, TriggerStatus,
 };
 use restock_application::{
     CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,
 };
 use restock_domain::{ProductCommand, ProductError, Quantity, RefillId, Sku, TenantId};
-use restock_infrastructure::read_models::decisions::{
-    self, TriggerRow, DECIDED, DECIDING, PENDING,
-};
+use restock_infrastructure::read_models::decisions::{self, TriggerRow};
 use restock_infrastructure::read_models::notifications::{self, NewNotification};
 use restock_infrastructure::{Db, DbError};
 use restock_projections::Wakeup;
@@ -162,7 +160,7 @@ impl AgentWorker {
         if self.db.backend() == restock_infrastructure::Backend::Sqlite {
             return true;
         }
-        let horizon = if row.status == DECIDING {
+        let horizon = if row.status == TriggerStatus::Deciding {
             self.config.effective_stale_after()
         } else {
             DECIDED_LEASE
@@ -172,7 +170,7 @@ impl AgentWorker {
             .is_none_or(|at| at < now_ms.saturating_sub(horizon))
     }
 
-    async fn claim(&self, row: &TriggerRow, to: &str) -> Result<bool, WorkerError> {
+    async fn claim(&self, row: &TriggerRow, to: TriggerStatus) -> Result<bool, WorkerError> {
         let mut tx = self.db.begin().await?;
         let won =
             decisions::claim(&mut tx, row, to, &self.me, Utc::now().timestamp_millis()).await?;
@@ -182,9 +180,9 @@ impl AgentWorker {
 
     async fn step(&self, row: TriggerRow) -> Result<bool, WorkerError> {
         let now_ms = Utc::now().timestamp_millis();
-        match row.status.as_str() {
-            PENDING => {
-                if !self.claim(&row, DECIDING).await? {
+        match row.status {
+            TriggerStatus::Pending => {
+                if !self.claim(&row, TriggerStatus::Deciding).await? {
                     return Ok(false);
                 }
                 self.metrics.crossing();
@@ -193,8 +191,8 @@ impl AgentWorker {
             }
             // Ours (an earlier pass failed after claiming it: this worker is sequential, so
             // nothing of ours is in flight now) or a dead process's.
-            DECIDING if self.owns(&row) || self.is_stale(&row, now_ms) => {
-                if !self.claim(&row, DECIDING).await? {
+            TriggerStatus::Deciding if self.owns(&row) || self.is_stale(&row, now_ms) => {
+                if !self.claim(&row, TriggerStatus::Deciding).await? {
                     return Ok(false);
                 }
                 tracing::warn!(trigger = %row.trigger_event_id, "a decision was interrupted; the policy decides it");
@@ -206,8 +204,8 @@ impl AgentWorker {
                 self.decide_and_execute(&row, Some(forced)).await?;
                 Ok(true)
             }
-            DECIDED if self.owns(&row) || self.is_stale(&row, now_ms) => {
-                if !self.owns(&row) && !self.claim(&row, DECIDED).await? {
+            TriggerStatus::Decided if self.owns(&row) || self.is_stale(&row, now_ms) => {
+                if !self.owns(&row) && !self.claim(&row, TriggerStatus::Decided).await? {
                     return Ok(false);
                 }
                 let mut tx = self.db.begin_read().await?;
@@ -284,7 +282,7 @@ impl AgentWorker {
             return Ok(());
         }
         let usage = decision.usage.unwrap_or_default();
-        let backend = if decision.decider == "policy" {
+        let backend = if decision.decider.is_policy() {
             "policy"
         } else {
             "llm"
