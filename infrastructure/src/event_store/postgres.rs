@@ -133,7 +133,8 @@ const APPEND_ONE: &str = concat!(
      RETURNING sequence, tx_id::text::bigint AS tx, global_position"
 );
 
-/// The transactional append's dialect (see `append`): native uuids, timestamps and jsonb.
+/// Postgres's side of the shared statements (see `store::Dialect`): native uuids, timestamps and
+/// jsonb.
 impl Dialect for Postgres {
     const INSERT_EVENT: &'static str = insert_event!("tx_id::text::bigint");
     /// A range read on the primary key.

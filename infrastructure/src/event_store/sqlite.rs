@@ -49,8 +49,8 @@ const READ_ALL: &str = concat!(
     "WHERE global_position > $1 ORDER BY global_position LIMIT $2"
 );
 
-/// The transactional append's dialect (see `append`): one writer, so rowid order is commit
-/// order and every event reports `tx_id` 0; uuids, timestamps and JSON stored as text.
+/// SQLite's side of the shared statements (see `store::Dialect`): one writer, so rowid order is
+/// commit order and every event reports `tx_id` 0; uuids, timestamps and JSON stored as text.
 impl Dialect for Sqlite {
     const INSERT_EVENT: &'static str = insert_event!("0");
     /// A range search on the stream's unique index.
