@@ -54,6 +54,7 @@ on_both_backends!(
     read_stream_pages_after_a_version,
     read_stream_until_returns_what_was_known_then,
     aliases_resolve_within_their_tenant_only,
+    of_several_taken_aliases_the_first_by_kind_and_id_is_refused,
     read_all_returns_every_event_once_in_commit_order,
     lag_counts_committed_events_after_a_position,
     random_writers_and_a_checkpointing_reader_see_every_event_once,
@@ -654,6 +655,51 @@ async fn aliases_resolve_within_their_tenant_only(db: Db) {
     assert_eq!(
         resolve("tenant-a", "reservation", id).await,
         Some("SKU-1".to_owned())
+    );
+}
+
+/// Aliases are claimed in one order on both stores, by kind and then id, whatever order the
+/// request names them in (the same order makes two appends sharing aliases lock them alike on
+/// Postgres): of several aliases another stream owns, the first in that order is the one the
+/// error names. SQLite used to go in the request's order.
+async fn of_several_taken_aliases_the_first_by_kind_and_id_is_refused(db: Db) {
+    let store = event_store_for(&db);
+    let mut ids = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+    ids.sort();
+    let [low, high, other] = ids;
+    let alias = |kind, id| StreamAlias { kind, id };
+    let mut owner = request(&stream("tenant-a", "SKU-1"), 0, events(1));
+    owner.aliases = vec![
+        alias("reservation", high),
+        alias("reservation", low),
+        alias("refill", other),
+    ];
+    store.append(owner).await.expect("the owner's append");
+
+    let refused = |aliases: Vec<StreamAlias>| {
+        let store = store.clone();
+        let db = &db;
+        async move {
+            let before = row_counts(db).await;
+            let mut req = request(&stream("tenant-a", "SKU-2"), 0, events(1));
+            req.aliases = aliases;
+            let error = store.append(req).await.expect_err("aliases owned by SKU-1");
+            assert!(matches!(error, AppendError::Store(_)), "{error}");
+            assert_eq!(row_counts(db).await, before, "nothing written");
+            error.to_string()
+        }
+    };
+    // By id within a kind.
+    let message = refused(vec![alias("reservation", high), alias("reservation", low)]).await;
+    assert!(
+        message.contains(&format!("reservation {low} already names product SKU-1")),
+        "{message}"
+    );
+    // By kind first: "refill" before "reservation", whatever the ids.
+    let message = refused(vec![alias("reservation", low), alias("refill", other)]).await;
+    assert!(
+        message.contains(&format!("refill {other} already names product SKU-1")),
+        "{message}"
     );
 }
 

@@ -9,28 +9,33 @@
 //! `(tx_id, global_position)`. `xid8` has no Rust type in sqlx, so it crosses the wire as text
 //! cast to `bigint` (an xid8 is a 64-bit epoch-extended counter well below `i64::MAX`).
 
-use super::{append_error, known_prefix, micros, recorded_event, validate};
+use super::append::{
+    self, append_error, event_columns, event_params, insert_event, recorded_events,
+    snapshot_conflict,
+};
+use super::micros;
+use super::read::{self, tail_where, until_where};
+use super::store::{statement, stream_params, Dialect, Param, Store, StoreBackend};
 use crate::direct_pool::DirectPool;
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use restock_application::ports::{
-    AppendError, AppendRequest, EventMetadata, EventStore, IdempotencyRecord, LoadedStream,
-    NewEvent, Position, RecordedEvent, Snapshot, StoreError, StreamId,
+    AppendError, AppendRequest, EventMetadata, Position, RecordedEvent, StoreError,
 };
-use restock_domain::TenantId;
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::{PgArguments, PgQueryResult, PgRow};
 use sqlx::query::Query;
+use sqlx::types::Json;
 use sqlx::{PgPool, Postgres, Row};
 use std::sync::Arc;
-use uuid::Uuid;
 
 /// Connections kept for one-statement appends, next to the shared pool.
 const APPEND_CONNECTIONS: usize = 10;
 /// Connections kept for reading the global log: one per projection runner.
 const LOG_READ_CONNECTIONS: usize = 4;
 
+pub type PostgresEventStore = Store<PgBackend>;
+
 #[derive(Debug, Clone)]
-pub struct PostgresEventStore {
+pub struct PgBackend {
     pool: PgPool,
     /// The hot path's connections: one round trip per append instead of two (see
     /// `direct_pool`).
@@ -53,11 +58,11 @@ impl PostgresEventStore {
         let ordered_reads = options
             .clone()
             .options([("enable_bitmapscan", "off"), ("enable_seqscan", "off")]);
-        Self {
+        Store(PgBackend {
             pool,
             appends: Arc::new(DirectPool::new(options, APPEND_CONNECTIONS)),
             log_reads: Arc::new(DirectPool::new(ordered_reads, LOG_READ_CONNECTIONS)),
-        }
+        })
     }
 }
 
@@ -70,21 +75,6 @@ macro_rules! select_events {
          causation_id, actor, recorded_at, occurred_at FROM events "
     };
 }
-
-/// A stream's events after a version: a range read on the primary key, so the cost is the tail's
-/// length, not the stream's. `LIMIT NULL` means no limit.
-pub(crate) const STREAM_TAIL: &str = concat!(
-    select_events!(),
-    "WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4 \
-     ORDER BY sequence LIMIT $5"
-);
-
-/// What the stream held at a time; cut to an unbroken prefix by `known_prefix`.
-const STREAM_UNTIL: &str = concat!(
-    select_events!(),
-    "WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND recorded_at <= $4 \
-     ORDER BY sequence"
-);
 
 /// Rows of transactions that have all finished, after the checkpoint, in commit order.
 const READ_ALL: &str = concat!(
@@ -101,23 +91,22 @@ const READ_ALL: &str = concat!(
 /// planned as a scan of the whole stream: seen at 35 ms on 100k events).
 macro_rules! append_head {
     () => {
-        "WITH current AS ( \
-            SELECT COALESCE((SELECT sequence FROM events \
-                WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
-                ORDER BY sequence DESC LIMIT 1), 0) = $4 AS ok \
-        ), idempotency AS ( \
-            INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) \
-            SELECT $1, $5, $6, $7, $8 FROM current WHERE ok AND $5::text IS NOT NULL \
-        ), snapshot AS ( \
-            INSERT INTO snapshots (tenant_id, aggregate_type, aggregate_id, version, schema, state) \
-            SELECT $1, $2, $3, $9, $10, $11 FROM current WHERE ok AND $9::bigint IS NOT NULL \
-            ON CONFLICT (tenant_id, aggregate_type, aggregate_id) DO UPDATE \
-            SET version = excluded.version, schema = excluded.schema, state = excluded.state \
-            WHERE snapshots.version <= excluded.version \
-        ) \
-        INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, event_type, \
-            event_version, payload, metadata, event_id, recorded_at, occurred_at, correlation_id, \
-            causation_id, actor) "
+        concat!(
+            "WITH current AS ( \
+                SELECT COALESCE((SELECT sequence FROM events \
+                    WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
+                    ORDER BY sequence DESC LIMIT 1), 0) = $4 AS ok \
+            ), idempotency AS ( \
+                INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) \
+                SELECT $1, $5, $6, $7, $8 FROM current WHERE ok AND $5::text IS NOT NULL \
+            ), snapshot AS ( \
+                INSERT INTO snapshots (tenant_id, aggregate_type, aggregate_id, version, schema, state) \
+                SELECT $1, $2, $3, $9, $10, $11 FROM current WHERE ok AND $9::bigint IS NOT NULL ",
+            snapshot_conflict!(),
+            ") INSERT INTO events (",
+            event_columns!(),
+            ") "
+        )
     };
 }
 
@@ -144,25 +133,43 @@ const APPEND_ONE: &str = concat!(
      RETURNING sequence, tx_id::text::bigint AS tx, global_position"
 );
 
-/// Binds one event's columns, from `sequence` to `actor`, after the statement's first three.
-fn bind_event<'q>(
-    query: Query<'q, Postgres, PgArguments>,
-    sequence: i64,
-    event: &'q NewEvent,
-    metadata: &'q serde_json::Value,
-) -> Query<'q, Postgres, PgArguments> {
-    query
-        .bind(sequence)
-        .bind(event.event_type.as_str())
-        .bind(event.event_version)
-        .bind(&event.payload)
-        .bind(metadata)
-        .bind(event.event_id)
-        .bind(micros(event.recorded_at))
-        .bind(micros(event.occurred_at))
-        .bind(event.metadata.correlation_id)
-        .bind(event.metadata.causation_id)
-        .bind(event.metadata.actor.as_str())
+/// Postgres's side of the shared statements (see `store::Dialect`): native uuids, timestamps and
+/// jsonb.
+impl Dialect for Postgres {
+    const INSERT_EVENT: &'static str = insert_event!("tx_id::text::bigint");
+    /// A range read on the primary key.
+    const STREAM_TAIL: &'static str = concat!(select_events!(), tail_where!());
+    const STREAM_UNTIL: &'static str = concat!(select_events!(), until_where!());
+
+    fn bind<'q>(
+        query: Query<'q, Postgres, PgArguments>,
+        param: Param<'q>,
+    ) -> Query<'q, Postgres, PgArguments> {
+        match param {
+            Param::Int(value) => query.bind(value),
+            Param::Uuid(value) => query.bind(value),
+            Param::Int4(value) => query.bind(value),
+            Param::OptionalUuid(value) => query.bind(value),
+            Param::Text(value) => query.bind(value),
+            Param::Time(value) => query.bind(value),
+            Param::Json(value) => query.bind(value),
+            Param::Metadata(value) => query.bind(Json(value)),
+            // `LIMIT NULL` means no limit.
+            Param::Limit(value) => query.bind(value),
+        }
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn json(row: &PgRow, index: usize) -> Result<serde_json::Value, StoreError> {
+        row.try_get(index).map_err(StoreError::new)
+    }
+
+    fn events(rows: &[PgRow]) -> Result<Vec<RecordedEvent>, StoreError> {
+        decode_all(rows)
+    }
 }
 
 /// A row of `select_events!`, read by position: looking columns up by name hashed each name
@@ -197,7 +204,7 @@ fn decode_all(rows: &[PgRow]) -> Result<Vec<RecordedEvent>, StoreError> {
         .collect()
 }
 
-impl PostgresEventStore {
+impl PgBackend {
     /// The common append (events, maybe an idempotency record and a snapshot, no aliases) as one
     /// statement: one round trip instead of four (BEGIN, version check, insert, COMMIT), which is
     /// most of an append's cost. Atomic as a statement is; every write is conditioned on the
@@ -214,17 +221,9 @@ impl PostgresEventStore {
         let events = &request.events;
         let key = request.idempotency.as_ref();
         let snapshot = request.snapshot.as_ref();
-        let metadata = events
-            .iter()
-            .map(|e| serde_json::to_value(&e.metadata))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StoreError::new)?;
         let first = request.expected_version + 1;
         let head = |sql| {
-            sqlx::query(sql)
-                .bind(stream.tenant.as_str())
-                .bind(stream.aggregate_type)
-                .bind(&stream.aggregate_id)
+            statement::<Postgres>(sql, stream_params(stream))
                 .bind(request.expected_version)
                 .bind(key.map(|k| &k.key))
                 .bind(key.map(|k| &k.request_hash))
@@ -234,8 +233,10 @@ impl PostgresEventStore {
                 .bind(snapshot.map(|s| s.schema))
                 .bind(snapshot.map(|s| &s.state))
         };
-        let query = match (events.as_slice(), metadata.as_slice()) {
-            ([event], [metadata]) => bind_event(head(APPEND_ONE), first, event, metadata),
+        let query = match events.as_slice() {
+            [event] => event_params(first, event)
+                .into_iter()
+                .fold(head(APPEND_ONE), Postgres::bind),
             _ => head(APPEND)
                 .bind((first..).take(events.len()).collect::<Vec<i64>>())
                 .bind(
@@ -246,7 +247,7 @@ impl PostgresEventStore {
                 )
                 .bind(events.iter().map(|e| e.event_version).collect::<Vec<_>>())
                 .bind(events.iter().map(|e| &e.payload).collect::<Vec<_>>())
-                .bind(&metadata)
+                .bind(events.iter().map(|e| Json(&e.metadata)).collect::<Vec<_>>())
                 .bind(events.iter().map(|e| e.event_id).collect::<Vec<_>>())
                 .bind(
                     events
@@ -285,8 +286,7 @@ impl PostgresEventStore {
             // is still the same request if its key is taken: answered from the key's record.
             return Err(match key {
                 Some(k)
-                    if self
-                        .find_idempotency(&stream.tenant, &k.key)
+                    if read::idempotency(&self.pool, &stream.tenant, &k.key)
                         .await?
                         .is_some() =>
                 {
@@ -295,26 +295,33 @@ impl PostgresEventStore {
                 _ => AppendError::Conflict,
             });
         }
-        let mut positions = std::collections::HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let sequence: i64 = row.try_get("sequence").map_err(StoreError::new)?;
-            let position = Position {
-                tx_id: row.try_get("tx").map_err(StoreError::new)?,
-                global_position: row.try_get("global_position").map_err(StoreError::new)?,
-            };
-            positions.insert(sequence, position);
-        }
-        // RETURNING promises no order; match rows to events by sequence.
-        events
+        let mut returned = rows
             .iter()
-            .zip(first..)
-            .map(|(event, sequence)| {
-                let position = positions.get(&sequence).copied().ok_or_else(|| {
-                    StoreError(format!("append returned no row for sequence {sequence}"))
-                })?;
-                Ok(recorded_event(stream, sequence, event, position))
+            .map(|row| -> Result<(i64, Position), sqlx::Error> {
+                let position = Position {
+                    tx_id: row.try_get("tx")?,
+                    global_position: row.try_get("global_position")?,
+                };
+                Ok((row.try_get("sequence")?, position))
             })
-            .collect()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::new)?;
+        // RETURNING promises no order; put the rows back in sequence order.
+        returned.sort_unstable_by_key(|&(sequence, _)| sequence);
+        let positions = returned
+            .into_iter()
+            .zip(first..)
+            .map(|((returned, position), sequence)| {
+                if returned == sequence {
+                    Ok(position)
+                } else {
+                    Err(StoreError(format!(
+                        "append returned no row for sequence {sequence}"
+                    )))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(recorded_events(request, positions))
     }
 
     /// The general append: a transaction of several statements, for appends that name aliases
@@ -324,230 +331,24 @@ impl PostgresEventStore {
         &self,
         request: &AppendRequest,
     ) -> Result<Vec<RecordedEvent>, AppendError> {
-        let stream = &request.stream;
-        let tenant = stream.tenant.as_str();
-        let mut tx = self.pool.begin().await.map_err(StoreError::new)?;
-
-        // The key goes first: a repeated request is answered from its record even when its
-        // expected version has gone stale meanwhile.
-        if let Some(record) = &request.idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant)
-            .bind(&record.key)
-            .bind(&record.request_hash)
-            .bind(i32::from(record.status))
-            .bind(&record.body)
-            .execute(&mut *tx)
-            .await
-            .map_err(append_error)?;
-        }
-
-        // The primary key alone catches two appends of the same version, but not an expected
-        // version ahead of the stream, which would leave a gap; nor a stale one with no events.
-        // ORDER BY ... LIMIT 1 walks the key index backwards to one entry; a plain max() may be
-        // planned as a scan of the whole stream (seen on Postgres: 35 ms at 100k events).
-        let current: i64 = sqlx::query_scalar::<_, i64>(
-            "SELECT sequence FROM events \
-             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
-             ORDER BY sequence DESC LIMIT 1",
-        )
-        .bind(tenant)
-        .bind(stream.aggregate_type)
-        .bind(&stream.aggregate_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::new)?
-        .unwrap_or(0);
-        if current != request.expected_version {
-            return Err(AppendError::Conflict);
-        }
-
-        let mut recorded = Vec::with_capacity(request.events.len());
-        for (event, sequence) in request.events.iter().zip(request.expected_version + 1..) {
-            let metadata = serde_json::to_value(&event.metadata).map_err(StoreError::new)?;
-            let query = sqlx::query(
-                "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, \
-                 event_type, event_version, payload, metadata, event_id, recorded_at, \
-                 occurred_at, correlation_id, causation_id, actor) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 RETURNING tx_id::text::bigint AS tx, global_position",
-            )
-            .bind(tenant)
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id);
-            let row = bind_event(query, sequence, event, &metadata)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(append_error)?;
-            recorded.push(recorded_event(
-                stream,
-                sequence,
-                event,
-                Position {
-                    tx_id: row.try_get("tx").map_err(StoreError::new)?,
-                    global_position: row.try_get("global_position").map_err(StoreError::new)?,
-                },
-            ));
-        }
-
-        // Sorted so that two appends sharing aliases lock them in the same order.
-        let mut aliases: Vec<_> = request.aliases.iter().collect();
-        aliases.sort_by_key(|a| (a.kind, a.id));
-        for alias in aliases {
-            // Naming the same stream again is harmless; naming another one is refused. The check
-            // is a separate statement so that it sees a row a concurrent append just committed.
-            let inserted = sqlx::query(
-                "INSERT INTO stream_aliases (tenant_id, kind, alias_id, aggregate_type, aggregate_id) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(tenant)
-            .bind(alias.kind)
-            .bind(alias.id)
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::new)?
-            .rows_affected();
-            if inserted == 1 {
-                continue;
-            }
-            let owner: Option<(String, String)> = sqlx::query_as(
-                "SELECT aggregate_type, aggregate_id FROM stream_aliases \
-                 WHERE tenant_id = $1 AND kind = $2 AND alias_id = $3",
-            )
-            .bind(tenant)
-            .bind(alias.kind)
-            .bind(alias.id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::new)?;
-            if let Some((aggregate_type, aggregate_id)) = owner {
-                if aggregate_type != stream.aggregate_type || aggregate_id != stream.aggregate_id {
-                    return Err(AppendError::Store(StoreError(format!(
-                        "{} {} already names {aggregate_type} {aggregate_id}",
-                        alias.kind, alias.id
-                    ))));
-                }
-            }
-        }
-
-        if let Some(snapshot) = &request.snapshot {
-            // Never let an older state overwrite a newer one (a zero-event append racing a
-            // real one).
-            sqlx::query(
-                "INSERT INTO snapshots (tenant_id, aggregate_type, aggregate_id, version, schema, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (tenant_id, aggregate_type, aggregate_id) DO UPDATE \
-                 SET version = excluded.version, schema = excluded.schema, state = excluded.state \
-                 WHERE snapshots.version <= excluded.version",
-            )
-            .bind(tenant)
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(snapshot.version)
-            .bind(snapshot.schema)
-            .bind(&snapshot.state)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::new)?;
-        }
-
-        tx.commit().await.map_err(StoreError::new)?;
-        Ok(recorded)
-    }
-
-    async fn tail(
-        &self,
-        stream: &StreamId,
-        after_version: i64,
-        limit: Option<i64>,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(STREAM_TAIL)
-            .bind(stream.tenant.as_str())
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(after_version)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::new)?;
-        decode_all(&rows)
+        let tx = self.pool.begin().await.map_err(StoreError::new)?;
+        append::in_transaction(tx, request).await
     }
 }
 
-#[async_trait]
-impl EventStore for PostgresEventStore {
-    async fn load(
-        &self,
-        stream: &StreamId,
-        snapshot_schema: i32,
-    ) -> Result<LoadedStream, StoreError> {
-        // Snapshot first, then the tail: both only move forward, so the tail read after it is at
-        // least as new and the pair is a consistent state.
-        let snapshot = sqlx::query(
-            "SELECT version, schema, state FROM snapshots \
-             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
-        )
-        .bind(stream.tenant.as_str())
-        .bind(stream.aggregate_type)
-        .bind(&stream.aggregate_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new)?
-        .map(|row| -> Result<Snapshot, sqlx::Error> {
-            Ok(Snapshot {
-                version: row.try_get("version")?,
-                schema: row.try_get("schema")?,
-                state: row.try_get("state")?,
-            })
-        })
-        .transpose()
-        .map_err(StoreError::new)?
-        .filter(|s| s.schema == snapshot_schema);
-        let after = snapshot.as_ref().map_or(0, |s| s.version);
-        let events = self.tail(stream, after, None).await?;
-        Ok(LoadedStream { snapshot, events })
+impl StoreBackend for PgBackend {
+    type Db = Postgres;
+
+    fn reads(&self) -> &PgPool {
+        &self.pool
     }
 
-    async fn append(&self, request: AppendRequest) -> Result<Vec<RecordedEvent>, AppendError> {
-        validate(&request)?;
+    async fn append(&self, request: &AppendRequest) -> Result<Vec<RecordedEvent>, AppendError> {
         if request.aliases.is_empty() && !request.events.is_empty() {
-            self.append_in_one_statement(&request).await
+            self.append_in_one_statement(request).await
         } else {
-            self.append_in_transaction(&request).await
+            self.append_in_transaction(request).await
         }
-    }
-
-    async fn read_stream(
-        &self,
-        stream: &StreamId,
-        after_version: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if limit <= 0 {
-            return Ok(Vec::new());
-        }
-        self.tail(stream, after_version, Some(limit)).await
-    }
-
-    async fn read_stream_until(
-        &self,
-        stream: &StreamId,
-        as_of: DateTime<Utc>,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(STREAM_UNTIL)
-            .bind(stream.tenant.as_str())
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(as_of)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(StoreError::new)?;
-        Ok(known_prefix(decode_all(&rows)?))
     }
 
     async fn read_all(
@@ -555,16 +356,14 @@ impl EventStore for PostgresEventStore {
         after: Position,
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if limit <= 0 {
-            return Ok(Vec::new());
-        }
-        let query = sqlx::query(READ_ALL)
-            .bind(after.tx_id)
-            .bind(after.global_position)
-            .bind(limit);
+        let params = [
+            Param::Int(after.tx_id),
+            Param::Int(after.global_position),
+            Param::Int(limit),
+        ];
         let rows = self
             .log_reads
-            .fetch_all(query)
+            .fetch_all(statement(READ_ALL, params))
             .await
             .map_err(StoreError::new)?;
         decode_all(&rows)
@@ -584,54 +383,15 @@ impl EventStore for PostgresEventStore {
         .await
         .map_err(StoreError::new)
     }
-
-    async fn find_idempotency(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT key, request_hash, status, body FROM idempotency_keys \
-             WHERE tenant_id = $1 AND key = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new)?;
-        let Some(row) = row else { return Ok(None) };
-        let status: i32 = row.try_get("status").map_err(StoreError::new)?;
-        Ok(Some(IdempotencyRecord {
-            key: row.try_get("key").map_err(StoreError::new)?,
-            request_hash: row.try_get("request_hash").map_err(StoreError::new)?,
-            status: u16::try_from(status).map_err(StoreError::new)?,
-            body: row.try_get("body").map_err(StoreError::new)?,
-        }))
-    }
-
-    async fn resolve_alias(
-        &self,
-        tenant: &TenantId,
-        kind: &'static str,
-        id: Uuid,
-    ) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT aggregate_id FROM stream_aliases \
-             WHERE tenant_id = $1 AND kind = $2 AND alias_id = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(kind)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(StoreError::new)
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::read::sample_tail;
+    use super::super::store::Dialect;
     use crate::testing::fresh_db;
     use crate::{Backend, Db};
+    use sqlx::{Postgres, Row};
 
     /// `load` must cost the tail, not the stream: the tail query has to be a range on the primary
     /// key (`sequence > $4` inside the index condition), not a scan filtered afterwards.
@@ -646,15 +406,12 @@ mod tests {
             .execute(&mut *conn)
             .await
             .expect("set");
-        let plan: Vec<String> = sqlx::query_scalar(&format!("EXPLAIN {}", super::STREAM_TAIL))
-            .bind("t")
-            .bind("product")
-            .bind("sku")
-            .bind(100_i64)
-            .bind(None::<i64>)
+        let sql = format!("EXPLAIN {}", <Postgres as Dialect>::STREAM_TAIL);
+        let rows = sample_tail::<Postgres>(&sql)
             .fetch_all(&mut *conn)
             .await
             .expect("explain");
+        let plan: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
         let plan = plan.join("\n");
         assert!(plan.contains("events_stream_sequence"), "{plan}");
         assert!(

@@ -7,28 +7,31 @@
 //! Values are stored as text in fixed formats (see the migration): timestamps as RFC 3339 UTC with
 //! six fractional digits so that comparing text compares time, uuids hyphenated, JSON serialized.
 
-use super::{append_error, known_prefix, micros, recorded_event, validate};
-use async_trait::async_trait;
+use super::append::{self, insert_event};
+use super::read::{tail_where, until_where};
+use super::store::{Dialect, Param, Store, StoreBackend};
 use chrono::{DateTime, SecondsFormat, Utc};
 use restock_application::ports::{
-    AppendError, AppendRequest, EventMetadata, EventStore, IdempotencyRecord, LoadedStream,
-    Position, RecordedEvent, Snapshot, StoreError, StreamId,
+    AppendError, AppendRequest, EventMetadata, Position, RecordedEvent, StoreError,
 };
-use restock_domain::TenantId;
 use serde_json::Value;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqlitePool};
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteQueryResult, SqliteRow};
+use sqlx::types::Json;
+use sqlx::{Row, Sqlite, SqlitePool};
 use uuid::Uuid;
 
+pub type SqliteEventStore = Store<SqliteBackend>;
+
 #[derive(Debug, Clone)]
-pub struct SqliteEventStore {
+pub struct SqliteBackend {
     write: SqlitePool,
     read: SqlitePool,
 }
 
 impl SqliteEventStore {
     pub fn new(write: SqlitePool, read: SqlitePool) -> Self {
-        Self { write, read }
+        Store(SqliteBackend { write, read })
     }
 }
 
@@ -41,25 +44,49 @@ macro_rules! select_events {
     };
 }
 
-/// A stream's events after a version: a range search on the stream's unique index, so the cost
-/// is the tail's length, not the stream's. `LIMIT -1` means no limit.
-pub(crate) const STREAM_TAIL: &str = concat!(
-    select_events!(),
-    "WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND sequence > $4 \
-     ORDER BY sequence LIMIT $5"
-);
-
-/// What the stream held at a time; cut to an unbroken prefix by `known_prefix`.
-const STREAM_UNTIL: &str = concat!(
-    select_events!(),
-    "WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 AND recorded_at <= $4 \
-     ORDER BY sequence"
-);
-
 const READ_ALL: &str = concat!(
     select_events!(),
     "WHERE global_position > $1 ORDER BY global_position LIMIT $2"
 );
+
+/// SQLite's side of the shared statements (see `store::Dialect`): one writer, so rowid order is
+/// commit order and every event reports `tx_id` 0; uuids, timestamps and JSON stored as text.
+impl Dialect for Sqlite {
+    const INSERT_EVENT: &'static str = insert_event!("0");
+    /// A range search on the stream's unique index.
+    const STREAM_TAIL: &'static str = concat!(select_events!(), tail_where!());
+    const STREAM_UNTIL: &'static str = concat!(select_events!(), until_where!());
+
+    fn bind<'q>(
+        query: Query<'q, Sqlite, SqliteArguments<'q>>,
+        param: Param<'q>,
+    ) -> Query<'q, Sqlite, SqliteArguments<'q>> {
+        match param {
+            Param::Int(value) => query.bind(value),
+            Param::Uuid(value) => query.bind(value.to_string()),
+            Param::Int4(value) => query.bind(value),
+            Param::OptionalUuid(value) => query.bind(value.map(|id| id.to_string())),
+            Param::Text(value) => query.bind(value),
+            Param::Time(value) => query.bind(timestamp(value)),
+            Param::Json(value) => query.bind(Json(value)),
+            Param::Metadata(value) => query.bind(Json(value)),
+            // `LIMIT -1` means no limit.
+            Param::Limit(value) => query.bind(value.unwrap_or(-1)),
+        }
+    }
+
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn json(row: &SqliteRow, index: usize) -> Result<Value, StoreError> {
+        parse_json(row.try_get(index).map_err(StoreError::new)?)
+    }
+
+    fn events(rows: &[SqliteRow]) -> Result<Vec<RecordedEvent>, StoreError> {
+        decode_all(rows)
+    }
+}
 
 fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -77,10 +104,6 @@ fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
 
 fn parse_json(text: &str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError(format!("stored JSON: {e}")))
-}
-
-fn json_text(value: &impl serde::Serialize) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(StoreError::new)
 }
 
 fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T, StoreError>
@@ -119,230 +142,24 @@ fn decode_all(rows: &[SqliteRow]) -> Result<Vec<RecordedEvent>, StoreError> {
     rows.iter().map(decode).collect()
 }
 
-impl SqliteEventStore {
-    async fn tail(
-        &self,
-        stream: &StreamId,
-        after_version: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(STREAM_TAIL)
-            .bind(stream.tenant.as_str())
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(after_version)
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await
-            .map_err(StoreError::new)?;
-        decode_all(&rows)
-    }
-}
+impl StoreBackend for SqliteBackend {
+    type Db = Sqlite;
 
-#[async_trait]
-impl EventStore for SqliteEventStore {
-    async fn load(
-        &self,
-        stream: &StreamId,
-        snapshot_schema: i32,
-    ) -> Result<LoadedStream, StoreError> {
-        // Snapshot first, then the tail: both only move forward, so the tail read after it is at
-        // least as new and the pair is a consistent state.
-        let row = sqlx::query(
-            "SELECT version, schema, state FROM snapshots \
-             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3",
-        )
-        .bind(stream.tenant.as_str())
-        .bind(stream.aggregate_type)
-        .bind(&stream.aggregate_id)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(StoreError::new)?;
-        let snapshot = match row {
-            Some(row) => Some(Snapshot {
-                version: get(&row, "version")?,
-                schema: get(&row, "schema")?,
-                state: parse_json(get(&row, "state")?)?,
-            }),
-            None => None,
-        }
-        .filter(|s| s.schema == snapshot_schema);
-        let after = snapshot.as_ref().map_or(0, |s| s.version);
-        let events = self.tail(stream, after, -1).await?;
-        Ok(LoadedStream { snapshot, events })
+    fn reads(&self) -> &SqlitePool {
+        &self.read
     }
 
-    async fn append(&self, request: AppendRequest) -> Result<Vec<RecordedEvent>, AppendError> {
-        validate(&request)?;
-        let stream = &request.stream;
-        let tenant = stream.tenant.as_str();
+    async fn append(&self, request: &AppendRequest) -> Result<Vec<RecordedEvent>, AppendError> {
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first can
         // fail to upgrade (SQLITE_BUSY_SNAPSHOT) if another process wrote in between, and
-        // busy_timeout does not retry that.
-        let mut tx = self
+        // busy_timeout does not retry that. The writer is then serialized, so the algorithm's
+        // version check is exact.
+        let tx = self
             .write
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::new)?;
-
-        // The key goes first: a repeated request is answered from its record even when its
-        // expected version has gone stale meanwhile.
-        if let Some(record) = &request.idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys (tenant_id, key, request_hash, status, body) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(tenant)
-            .bind(&record.key)
-            .bind(&record.request_hash)
-            .bind(i32::from(record.status))
-            .bind(json_text(&record.body)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(append_error)?;
-        }
-
-        // The writer is serialized, so this check is exact; it also refuses an expected version
-        // ahead of the stream, which the unique index would let through as a gap.
-        // ORDER BY ... LIMIT 1 walks the key index backwards to one entry; a plain max() may be
-        // planned as a scan of the whole stream (seen on Postgres: 35 ms at 100k events).
-        let current: i64 = sqlx::query_scalar::<_, i64>(
-            "SELECT sequence FROM events \
-             WHERE tenant_id = $1 AND aggregate_type = $2 AND aggregate_id = $3 \
-             ORDER BY sequence DESC LIMIT 1",
-        )
-        .bind(tenant)
-        .bind(stream.aggregate_type)
-        .bind(&stream.aggregate_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(StoreError::new)?
-        .unwrap_or(0);
-        if current != request.expected_version {
-            return Err(AppendError::Conflict);
-        }
-
-        let mut recorded = Vec::with_capacity(request.events.len());
-        for (event, sequence) in request.events.iter().zip(request.expected_version + 1..) {
-            let global_position: i64 = sqlx::query_scalar(
-                "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, \
-                 event_type, event_version, payload, metadata, event_id, recorded_at, \
-                 occurred_at, correlation_id, causation_id, actor) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                 RETURNING global_position",
-            )
-            .bind(tenant)
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(sequence)
-            .bind(&event.event_type)
-            .bind(event.event_version)
-            .bind(json_text(&event.payload)?)
-            .bind(json_text(&event.metadata)?)
-            .bind(event.event_id.to_string())
-            .bind(timestamp(micros(event.recorded_at)))
-            .bind(timestamp(micros(event.occurred_at)))
-            .bind(event.metadata.correlation_id.to_string())
-            .bind(event.metadata.causation_id.map(|id| id.to_string()))
-            .bind(&event.metadata.actor)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(append_error)?;
-            let position = Position {
-                tx_id: 0,
-                global_position,
-            };
-            recorded.push(recorded_event(stream, sequence, event, position));
-        }
-
-        for alias in &request.aliases {
-            // Naming the same stream again is harmless; naming another one is refused.
-            let inserted = sqlx::query(
-                "INSERT INTO stream_aliases (tenant_id, kind, alias_id, aggregate_type, aggregate_id) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(tenant)
-            .bind(alias.kind)
-            .bind(alias.id.to_string())
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::new)?
-            .rows_affected();
-            if inserted == 1 {
-                continue;
-            }
-            let owner: Option<(String, String)> = sqlx::query_as(
-                "SELECT aggregate_type, aggregate_id FROM stream_aliases \
-                 WHERE tenant_id = $1 AND kind = $2 AND alias_id = $3",
-            )
-            .bind(tenant)
-            .bind(alias.kind)
-            .bind(alias.id.to_string())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(StoreError::new)?;
-            if let Some((aggregate_type, aggregate_id)) = owner {
-                if aggregate_type != stream.aggregate_type || aggregate_id != stream.aggregate_id {
-                    return Err(AppendError::Store(StoreError(format!(
-                        "{} {} already names {aggregate_type} {aggregate_id}",
-                        alias.kind, alias.id
-                    ))));
-                }
-            }
-        }
-
-        if let Some(snapshot) = &request.snapshot {
-            sqlx::query(
-                "INSERT INTO snapshots (tenant_id, aggregate_type, aggregate_id, version, schema, state) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (tenant_id, aggregate_type, aggregate_id) DO UPDATE \
-                 SET version = excluded.version, schema = excluded.schema, state = excluded.state \
-                 WHERE snapshots.version <= excluded.version",
-            )
-            .bind(tenant)
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            .bind(snapshot.version)
-            .bind(snapshot.schema)
-            .bind(json_text(&snapshot.state)?)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::new)?;
-        }
-
-        tx.commit().await.map_err(StoreError::new)?;
-        Ok(recorded)
-    }
-
-    async fn read_stream(
-        &self,
-        stream: &StreamId,
-        after_version: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if limit <= 0 {
-            return Ok(Vec::new());
-        }
-        self.tail(stream, after_version, limit).await
-    }
-
-    async fn read_stream_until(
-        &self,
-        stream: &StreamId,
-        as_of: DateTime<Utc>,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(STREAM_UNTIL)
-            .bind(stream.tenant.as_str())
-            .bind(stream.aggregate_type)
-            .bind(&stream.aggregate_id)
-            // Stored values have whole microseconds: truncating the bound keeps `<=` exact.
-            .bind(timestamp(micros(as_of)))
-            .fetch_all(&self.read)
-            .await
-            .map_err(StoreError::new)?;
-        Ok(known_prefix(decode_all(&rows)?))
+        append::in_transaction(tx, request).await
     }
 
     async fn read_all(
@@ -350,9 +167,6 @@ impl EventStore for SqliteEventStore {
         after: Position,
         limit: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if limit <= 0 {
-            return Ok(Vec::new());
-        }
         let rows = sqlx::query(READ_ALL)
             .bind(after.global_position)
             .bind(limit)
@@ -372,55 +186,15 @@ impl EventStore for SqliteEventStore {
         .map_err(StoreError::new)?;
         Ok((behind, oldest.as_deref().map(parse_timestamp).transpose()?))
     }
-
-    async fn find_idempotency(
-        &self,
-        tenant: &TenantId,
-        key: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT key, request_hash, status, body FROM idempotency_keys \
-             WHERE tenant_id = $1 AND key = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .fetch_optional(&self.read)
-        .await
-        .map_err(StoreError::new)?;
-        let Some(row) = row else { return Ok(None) };
-        let status: i32 = get(&row, "status")?;
-        Ok(Some(IdempotencyRecord {
-            key: get(&row, "key")?,
-            request_hash: get(&row, "request_hash")?,
-            status: u16::try_from(status).map_err(StoreError::new)?,
-            body: parse_json(get(&row, "body")?)?,
-        }))
-    }
-
-    async fn resolve_alias(
-        &self,
-        tenant: &TenantId,
-        kind: &'static str,
-        id: Uuid,
-    ) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar(
-            "SELECT aggregate_id FROM stream_aliases \
-             WHERE tenant_id = $1 AND kind = $2 AND alias_id = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(kind)
-        .bind(id.to_string())
-        .fetch_optional(&self.read)
-        .await
-        .map_err(StoreError::new)
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::read::sample_tail;
+    use super::super::store::Dialect;
     use crate::testing::fresh_db;
     use crate::{Backend, Db};
-    use sqlx::Row;
+    use sqlx::{Row, Sqlite};
 
     /// `load` must cost the tail, not the stream: the tail query has to search the stream's
     /// unique index with the sequence bound inside the search, not scan the stream.
@@ -429,12 +203,8 @@ mod tests {
         let Db::Sqlite { read, .. } = fresh_db(Backend::Sqlite).await.expect("db") else {
             panic!("not sqlite")
         };
-        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {}", super::STREAM_TAIL))
-            .bind("t")
-            .bind("product")
-            .bind("sku")
-            .bind(100_i64)
-            .bind(-1_i64)
+        let sql = format!("EXPLAIN QUERY PLAN {}", <Sqlite as Dialect>::STREAM_TAIL);
+        let rows = sample_tail::<Sqlite>(&sql)
             .fetch_all(&read)
             .await
             .expect("explain");
