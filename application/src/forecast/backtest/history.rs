@@ -1,0 +1,65 @@
+//! The demand history as one zero-filled series per sku.
+
+use super::{BacktestError, MAX_SERIES_DAYS, WARMUP_DAYS};
+use chrono::{Days, NaiveDate};
+use std::collections::BTreeMap;
+
+/// One sku's demand, one entry per day from `start`.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct SkuSeries {
+    pub(super) sku: String,
+    pub(super) start: NaiveDate,
+    pub(super) demand: Vec<u64>,
+}
+
+pub(super) fn densify(
+    sku: String,
+    days: BTreeMap<NaiveDate, u64>,
+) -> Result<SkuSeries, BacktestError> {
+    let (Some(&start), Some(&end)) = (days.keys().next(), days.keys().next_back()) else {
+        return Ok(SkuSeries {
+            sku,
+            start: NaiveDate::MIN,
+            demand: Vec::new(),
+        });
+    };
+    let len = usize::try_from((end - start).num_days() + 1)
+        .ok()
+        .filter(|&n| n <= MAX_SERIES_DAYS);
+    let Some(len) = len else {
+        return Err(BacktestError::SeriesTooLong { sku });
+    };
+    let mut demand = vec![0; len];
+    for (date, q) in days {
+        let i = usize::try_from((date - start).num_days()).unwrap_or(0);
+        demand[i] = q;
+    }
+    Ok(SkuSeries { sku, start, demand })
+}
+
+pub(super) fn distinct_scored_days(series: &[SkuSeries]) -> usize {
+    let mut ranges: Vec<(NaiveDate, NaiveDate)> = series
+        .iter()
+        .map(|s| {
+            let first = s.start + Days::new(WARMUP_DAYS as u64);
+            (
+                first,
+                s.start + Days::new(s.demand.len().saturating_sub(1) as u64),
+            )
+        })
+        .collect();
+    ranges.sort();
+    let mut days = 0;
+    let mut covered_until: Option<NaiveDate> = None;
+    for (first, last) in ranges {
+        let from = match covered_until {
+            Some(c) if c >= first => c.succ_opt().unwrap_or(c),
+            _ => first,
+        };
+        if last >= from {
+            days += (last - from).num_days() as usize + 1;
+            covered_until = Some(last);
+        }
+    }
+    days
+}
