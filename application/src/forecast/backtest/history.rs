@@ -1,8 +1,9 @@
 //! The demand history as one zero-filled series per sku.
 
 use super::{BacktestError, MAX_SERIES_DAYS, WARMUP_DAYS};
+use crate::demand_csv::DemandHistory;
 use chrono::{Days, NaiveDate};
-use std::collections::BTreeMap;
+use restock_domain::DailyDemand;
 
 /// One sku's demand, one entry per day from `start`.
 #[derive(Debug, Clone, PartialEq)]
@@ -12,11 +13,18 @@ pub(super) struct SkuSeries {
     pub(super) demand: Vec<u64>,
 }
 
-pub(super) fn densify(
-    sku: String,
-    days: BTreeMap<NaiveDate, u64>,
-) -> Result<SkuSeries, BacktestError> {
-    let (Some(&start), Some(&end)) = (days.keys().next(), days.keys().next_back()) else {
+/// One series per sku, in sku order.
+pub(super) fn series_by_sku(history: DemandHistory) -> Result<Vec<SkuSeries>, BacktestError> {
+    history
+        .by_sku
+        .into_iter()
+        .map(|(sku, days)| densify(sku.into(), &days))
+        .collect()
+}
+
+fn densify(sku: String, days: &[DailyDemand]) -> Result<SkuSeries, BacktestError> {
+    let dates = || days.iter().map(|d| d.date);
+    let (Some(start), Some(end)) = (dates().min(), dates().max()) else {
         return Ok(SkuSeries {
             sku,
             start: NaiveDate::MIN,
@@ -30,9 +38,9 @@ pub(super) fn densify(
         return Err(BacktestError::SeriesTooLong { sku });
     };
     let mut demand = vec![0; len];
-    for (date, q) in days {
-        let i = usize::try_from((date - start).num_days()).unwrap_or(0);
-        demand[i] = q;
+    for day in days {
+        let i = usize::try_from((day.date - start).num_days()).unwrap_or(0);
+        demand[i] += day.quantity.get().unsigned_abs();
     }
     Ok(SkuSeries { sku, start, demand })
 }

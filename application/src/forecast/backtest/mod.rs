@@ -1,9 +1,9 @@
 //! The engine behind `restock backtest`: replays a demand history day by day under two
 //! replenishment policies and reports what each would have achieved.
 //!
-//! Input: a `date,sku,quantity` CSV (header required, columns in any order; rows for the same
-//! sku and day are added together). Each sku is one series, zero-filled between its first and
-//! last day.
+//! Input: a `date,sku,quantity` CSV, read by [`crate::demand_csv`] under the same rules as the
+//! demand import (rows for the same sku and day are added together). Each sku is one series,
+//! zero-filled between its first and last day.
 //!
 //! Simulation, per series and policy, with a virtual clock:
 //! - the first [`WARMUP_DAYS`] days are history only (not scored); stock starts at the
@@ -26,14 +26,12 @@
 //! the same moment for the same days; averaged over series. Below 1 beats the baseline.
 //!
 //! Files:
-//! - [`history`]: the demand history as one zero-filled series per sku;
-//! - [`csv`]: reading the `date,sku,quantity` file into those series;
+//! - [`history`]: the demand read from the file as one zero-filled series per sku;
 //! - [`parallel`]: handing the series to worker threads, both policies per series;
 //! - [`policy`]: what each policy orders (the forecast and the static planner);
 //! - [`simulation`]: the day-by-day replay of one series under one policy, and its sums;
 //! - [`report`]: the totals over all series, as JSON or a table.
 
-mod csv;
 mod history;
 mod parallel;
 mod policy;
@@ -46,8 +44,9 @@ pub use report::{BacktestReport, PolicyReport};
 
 use super::series::MAX_SERIES_DAYS;
 use super::ForecastError;
-use csv::parse_csv;
-use history::{distinct_scored_days, SkuSeries};
+use crate::demand_csv::{parse_demand_csv, DemandCsvError};
+use chrono::NaiveDate;
+use history::{distinct_scored_days, series_by_sku, SkuSeries};
 use parallel::run_parallel;
 use report::count_models;
 use restock_domain::ServiceLevel;
@@ -78,12 +77,9 @@ impl Default for BacktestOptions {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum BacktestError {
-    #[error("the file is empty; expected a header `date,sku,quantity`")]
-    Empty,
-    #[error("line {line}: header must name the columns date,sku,quantity; `{column}` is missing")]
-    MissingColumn { line: usize, column: &'static str },
-    #[error("line {line}: {message}")]
-    BadRow { line: usize, message: String },
+    /// The file breaks a rule of [`crate::demand_csv`].
+    #[error(transparent)]
+    Csv(#[from] DemandCsvError),
     #[error("sku {sku}: its days span more than {max} days", max = MAX_SERIES_DAYS)]
     SeriesTooLong { sku: String },
     #[error("no series has more than {WARMUP_DAYS} days: nothing to score")]
@@ -94,12 +90,14 @@ pub enum BacktestError {
     WorkerPanicked,
 }
 
-/// Parses the CSV, simulates both policies on every series (in parallel) and sums up.
+/// Reads the CSV (no day may be after `today`), simulates both policies on every series (in
+/// parallel) and sums up.
 pub fn run_backtest(
     csv_text: &str,
+    today: NaiveDate,
     options: BacktestOptions,
 ) -> Result<BacktestReport, BacktestError> {
-    let all = parse_csv(csv_text)?;
+    let all = series_by_sku(parse_demand_csv(csv_text, today)?)?;
     let (scored, skipped): (Vec<SkuSeries>, Vec<SkuSeries>) =
         all.into_iter().partition(|s| s.demand.len() > WARMUP_DAYS);
     if scored.is_empty() {

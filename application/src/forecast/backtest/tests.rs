@@ -14,53 +14,21 @@ fn csv(series: &[(&str, Vec<f64>)]) -> String {
     text
 }
 
-fn bad_line(text: &str) -> (usize, String) {
-    match parse_csv(text) {
-        Err(BacktestError::BadRow { line, message }) => (line, message),
-        other => panic!("expected a bad row, got {other:?}"),
-    }
+/// After every date in the tests.
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default()
+}
+
+fn series(text: &str) -> Result<Vec<SkuSeries>, BacktestError> {
+    series_by_sku(parse_demand_csv(text, today())?)
 }
 
 #[test]
-fn csv_errors_name_the_line_and_the_problem() {
+fn csv_errors_are_the_readers() {
     let head = "date,sku,quantity\n2024-01-01,a,1\n";
-    let (line, msg) = bad_line(&format!("{head}2024-01-02,a\n"));
-    assert_eq!(line, 3);
-    assert!(msg.contains("missing column `quantity`"), "{msg}");
-    let (line, msg) = bad_line(&format!("{head}\n2024-13-01,a,1\n"));
-    assert_eq!(line, 4, "blank lines still count");
-    assert!(msg.contains("bad date `2024-13-01`"), "{msg}");
-    assert!(bad_line(&format!("{head}+2024-01-02,a,1\n"))
-        .1
-        .contains("bad date"));
-    assert!(bad_line(&format!("{head}2024-1-2,a,1\n"))
-        .1
-        .contains("bad date"));
-    assert!(bad_line(&format!("{head}2024-01-02,a,-3\n"))
-        .1
-        .contains("negative"));
-    assert!(bad_line(&format!("{head}2024-01-02,a,2.5\n"))
-        .1
-        .contains("not an integer"));
-    assert!(bad_line(&format!("{head}2024-01-02,a,x\n"))
-        .1
-        .contains("not a number"));
-    assert!(bad_line(&format!("{head}2024-01-02,,4\n"))
-        .1
-        .contains("missing column `sku`"));
-    assert!(bad_line(&format!("{head}2024-01-02,a,4,9\n"))
-        .1
-        .contains("expected 3 columns"));
-    assert_eq!(
-        parse_csv("date,item,quantity\n"),
-        Err(BacktestError::MissingColumn {
-            line: 1,
-            column: "sku"
-        })
-    );
-    assert_eq!(parse_csv("\n \n"), Err(BacktestError::Empty));
     let err = run_backtest(
         &format!("{head}2024-01-02,a,-3\n"),
+        today(),
         BacktestOptions::default(),
     )
     .unwrap_err();
@@ -70,7 +38,7 @@ fn csv_errors_name_the_line_and_the_problem() {
 #[test]
 fn csv_sums_days_zero_fills_gaps_and_accepts_any_column_order() {
     let text = "\u{feff}sku,quantity,date\nb,2,2024-01-03\na,1,2024-01-01\na,4,2024-01-01\na,2,2024-01-03\n";
-    let series = parse_csv(text).unwrap();
+    let series = series(text).unwrap();
     assert_eq!(series.len(), 2);
     assert_eq!(series[0].sku, "a");
     assert_eq!(series[0].demand, vec![5, 0, 2]);
@@ -84,7 +52,7 @@ fn backtest_on_synthetic_data_gives_sane_numbers() {
         ("sparse", intermittent_values(160, 12)),
         ("short", vec![1.0; 30]),
     ]);
-    let report = run_backtest(&text, BacktestOptions::default()).unwrap();
+    let report = run_backtest(&text, today(), BacktestOptions::default()).unwrap();
     assert_eq!(report.series, 2);
     assert_eq!(report.days, 70);
     assert_eq!(report.skipped, vec!["short".to_owned()]);
@@ -137,6 +105,7 @@ fn results_do_not_depend_on_the_thread_count() {
     ]);
     let one = run_backtest(
         &text,
+        today(),
         BacktestOptions {
             threads: 1,
             ..Default::default()
@@ -145,6 +114,7 @@ fn results_do_not_depend_on_the_thread_count() {
     .unwrap();
     let two = run_backtest(
         &text,
+        today(),
         BacktestOptions {
             threads: 2,
             ..Default::default()
@@ -158,7 +128,7 @@ fn results_do_not_depend_on_the_thread_count() {
 fn nothing_to_score_is_an_error() {
     let text = csv(&[("a", vec![1.0; WARMUP_DAYS])]);
     assert_eq!(
-        run_backtest(&text, BacktestOptions::default()),
+        run_backtest(&text, today(), BacktestOptions::default()),
         Err(BacktestError::NothingToScore)
     );
 }
