@@ -48,7 +48,7 @@ fn backtest(args: BacktestArgs) -> anyhow::Result<()> {
         service_level: ServiceLevel::new(args.service_level)?,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
-    let report = run_backtest(&text, options)?;
+    let report = run_backtest(&text, Utc::now().date_naive(), options)?;
     if args.json {
         println!("{}", report.to_json());
     } else {

@@ -136,7 +136,7 @@ fn backtest(sample: Option<&str>) -> anyhow::Result<()> {
     }
     let options = BacktestOptions::default();
     let started = Instant::now();
-    let report = run_backtest(&csv, options)?;
+    let report = run_backtest(&csv, chrono::Utc::now().date_naive(), options)?;
     let secs = started.elapsed().as_secs_f64();
     println!("\n[B] backtest on {path}\n{}", report.to_table());
     println!(

@@ -1,0 +1,111 @@
+//! What each policy orders: the forecast planner refits every week, the static one keeps the
+//! levels of its warm-up.
+
+use super::{BacktestOptions, REFIT_EVERY_DAYS, WARMUP_DAYS};
+use crate::forecast::reorder::{effective_lead_time, whole_units};
+use crate::forecast::series::DemandSeries;
+use crate::forecast::{forecast_product, ForecastError, ModelKind, MAX_FIT_DAYS};
+use chrono::{Days, NaiveDate};
+
+/// Days of warm-up mean demand the static minimum covers.
+const STATIC_MIN_DAYS: f64 = 7.0;
+
+/// When to order, and up to what.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Levels {
+    pub(super) reorder_point: u64,
+    pub(super) order_up_to: u64,
+}
+
+/// What a policy knows when it plans: the days before `today`.
+pub(super) struct PlanInput<'a> {
+    pub(super) start: NaiveDate,
+    pub(super) today: usize,
+    /// Units sold and stockout flags for days `0..today`, as the system recorded them.
+    pub(super) sold: &'a [f64],
+    pub(super) censored: &'a [bool],
+}
+
+/// The plan: levels, and the mean forecast for the next days (for scoring accuracy).
+pub(super) struct Plan {
+    pub(super) levels: Levels,
+    pub(super) forecast: Vec<f64>,
+}
+
+pub(super) trait Planner {
+    fn plan(&mut self, input: PlanInput<'_>) -> Result<Plan, ForecastError>;
+}
+
+pub(super) struct ForecastPlanner {
+    pub(super) options: BacktestOptions,
+    pub(super) models: Vec<ModelKind>,
+}
+
+impl Planner for ForecastPlanner {
+    fn plan(&mut self, input: PlanInput<'_>) -> Result<Plan, ForecastError> {
+        // Only the fitting window is handed over: the engine would cut the rest anyway.
+        let skip = input.today.saturating_sub(MAX_FIT_DAYS);
+        let history = DemandSeries::from_days(
+            input.start + Days::new(skip as u64),
+            input.sold[skip..].to_vec(),
+            input.censored[skip..].to_vec(),
+        )?;
+        let today = input.start + Days::new(input.today as u64);
+        let result = forecast_product(
+            &history,
+            self.options.lead_time_days,
+            self.options.service_level,
+            today,
+        )?;
+        let Some(result) = result else {
+            return Ok(Plan {
+                levels: Levels {
+                    reorder_point: 0,
+                    order_up_to: 0,
+                },
+                forecast: Vec::new(),
+            });
+        };
+        self.models.push(result.model);
+        let reorder_point = result.reorder_point.get().unsigned_abs();
+        let cover = whole_units(result.lead_time_demand)?.get().unsigned_abs();
+        Ok(Plan {
+            levels: Levels {
+                reorder_point,
+                order_up_to: reorder_point + cover,
+            },
+            forecast: result.forecast.iter().map(|d| d.mean).collect(),
+        })
+    }
+}
+
+pub(super) struct StaticPlanner {
+    plan: Result<Levels, ForecastError>,
+    mean: f64,
+}
+
+impl StaticPlanner {
+    pub(super) fn from_warmup(demand: &[u64], options: BacktestOptions) -> Self {
+        let warmup = &demand[..WARMUP_DAYS.min(demand.len())];
+        let mean = warmup.iter().sum::<u64>() as f64 / warmup.len().max(1) as f64;
+        let lead = effective_lead_time(options.lead_time_days) as f64;
+        let plan = (|| -> Result<Levels, ForecastError> {
+            let minimum = whole_units(STATIC_MIN_DAYS * mean)?.get().unsigned_abs();
+            let cover = whole_units(lead * mean)?.get().unsigned_abs();
+            Ok(Levels {
+                reorder_point: minimum,
+                order_up_to: minimum + cover,
+            })
+        })();
+        Self { plan, mean }
+    }
+}
+
+impl Planner for StaticPlanner {
+    fn plan(&mut self, _input: PlanInput<'_>) -> Result<Plan, ForecastError> {
+        Ok(Plan {
+            levels: self.plan.clone()?,
+            forecast: vec![self.mean; REFIT_EVERY_DAYS],
+        })
+    }
+}
