@@ -8,6 +8,7 @@ pub mod product_commands;
 pub mod product_state;
 pub mod product_view;
 pub mod thresholds;
+pub mod views;
 
 pub use product_commands::{
     CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,

@@ -5,7 +5,10 @@ use restock_domain::Product;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A product and its stock. `available = on_hand - reserved`;
+/// `below_min = min_stock != null && available < min_stock`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Product)]
 pub struct ProductView {
     pub sku: String,
     pub name: String,
@@ -13,6 +16,7 @@ pub struct ProductView {
     pub reserved: i64,
     pub available: i64,
     pub min_stock: Option<i64>,
+    #[schema(schema_with = crate::views::min_stock_source)]
     pub min_stock_source: String,
     pub lead_time_days: i64,
     pub service_level: f64,

@@ -18,7 +18,7 @@ pub struct TriggerRef {
 }
 
 /// The minimum in force and where it came from (API.md audit `threshold`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Threshold {
     pub reorder_point: i64,
     /// `manual` or `forecast`.
