@@ -147,7 +147,7 @@ impl<T: CommandBody + Send> FromRequest<AppState> for Command<T> {
 pub struct IdempotencyKey {
     /// 1-128 visible ASCII characters. A repeat with the same key and body returns the first
     /// response and appends nothing; the same key with another body is `idempotency_key_reused`.
-    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 128)]
+    #[param(rename = "Idempotency-Key", value_type = String, required = false, min_length = 1, max_length = 128)]
     #[allow(dead_code)]
     key: Option<String>,
 }

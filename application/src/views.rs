@@ -21,6 +21,7 @@ use uuid::Uuid;
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Opaque; pass it back as `?cursor=` for the next page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -39,6 +40,7 @@ pub struct ProductRead {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CommandResult {
     pub version: i64,
+    #[schema(required = true)]
     pub product: Option<ProductView>,
 }
 
@@ -61,6 +63,7 @@ pub struct EventView {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct EventMetadataView {
     pub correlation_id: Uuid,
+    #[schema(required = true)]
     pub causation_id: Option<Uuid>,
     /// `user:<sub>`, `agent`, `system`, ...
     pub actor: String,
@@ -93,6 +96,7 @@ pub struct MovementView {
     pub kind: String,
     pub delta_on_hand: i64,
     pub on_hand_after: i64,
+    #[schema(required = true)]
     pub reference: Option<String>,
     pub occurred_at: DateTime<Utc>,
 }
@@ -102,9 +106,11 @@ pub struct MovementView {
 pub struct ReservationView {
     pub id: Uuid,
     pub sku: String,
+    #[schema(required = true)]
     pub quantity: Option<i64>,
-    #[schema(schema_with = reservation_status)]
+    #[schema(required = true, schema_with = reservation_status)]
     pub status: Option<ReservationStatus>,
+    #[schema(required = true)]
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -121,11 +127,14 @@ pub struct RefillView {
     /// `policy`, `llm:<model>` or `user:<sub>`.
     pub decided_by: String,
     pub reason: String,
-    #[schema(format = Uuid)]
+    #[schema(required = true, format = Uuid)]
     pub trigger_event_id: Option<String>,
+    #[schema(required = true)]
     pub received_quantity: Option<i64>,
     pub created_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub received_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
@@ -134,8 +143,9 @@ pub struct RefillView {
 pub struct RefillState {
     pub id: Uuid,
     pub sku: String,
+    #[schema(required = true)]
     pub quantity: Option<i64>,
-    #[schema(schema_with = refill_status_or_null)]
+    #[schema(required = true, schema_with = refill_status_or_null)]
     pub status: Option<&'static str>,
 }
 
@@ -144,6 +154,7 @@ pub struct RefillState {
 pub struct RefillResult {
     pub refill: RefillState,
     pub version: i64,
+    #[schema(required = true)]
     pub product: Option<ProductView>,
 }
 
@@ -153,11 +164,12 @@ pub struct NotificationView {
     #[schema(format = Uuid)]
     pub id: String,
     pub kind: String,
+    #[schema(required = true)]
     pub sku: Option<String>,
     /// `info`, `warning` or `critical`.
     pub severity: String,
     pub message: String,
-    #[schema(format = Uuid)]
+    #[schema(required = true, format = Uuid)]
     pub trigger_event_id: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Webhook delivery: `none`, `pending`, `delivered` or `failed`.
@@ -177,15 +189,20 @@ pub struct ImportSummary {
 pub struct RefillAuditView {
     pub refill: RefillView,
     /// The event that took the product below its minimum.
+    #[schema(required = true)]
     pub trigger: Option<EventView>,
     /// The product folded from its events up to and including the trigger.
+    #[schema(required = true)]
     pub state_at_trigger: Option<ProductView>,
     /// The minimum in force at the trigger.
+    #[schema(required = true)]
     pub threshold: Option<Threshold>,
+    #[schema(required = true)]
     pub decision: Option<DecisionView>,
     /// Every event the decision caused (`causation_id` = the trigger).
     pub events: Vec<EventView>,
     /// The policy re-run now on the context recorded with the decision.
+    #[schema(required = true)]
     pub replayed_decision: Option<ReplayedDecision>,
 }
 
@@ -194,19 +211,23 @@ pub struct RefillAuditView {
 pub struct DecisionView {
     /// `policy` or `llm:<model>`: whose calls were executed.
     pub decider: String,
+    #[schema(required = true)]
     pub model: Option<String>,
     pub tool_calls: Vec<RecordedCall>,
     pub rationale: String,
     /// Why the policy decided instead of the LLM (`timeout`, `http_429`, `malformed_response`, ...).
+    #[schema(required = true)]
     pub fallback_reason: Option<String>,
+    #[schema(required = true)]
     pub fallback_detail: Option<String>,
     pub prompt_sha256: String,
     pub prompt_version: String,
+    #[schema(required = true)]
     pub usage: Option<Usage>,
     pub latency_ms: f64,
     pub decided_at: DateTime<Utc>,
     /// What the LLM was asked and answered, kept even when its answer was refused.
-    #[schema(value_type = Option<Object>)]
+    #[schema(required = true, value_type = Option<Object>)]
     pub llm: Option<LlmAttempt>,
     /// What the decision was made on.
     #[schema(value_type = Object)]

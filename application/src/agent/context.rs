@@ -24,8 +24,10 @@ pub struct Threshold {
     /// `manual` or `forecast`.
     pub source: String,
     /// The forecast model, when the minimum is the forecast's.
+    #[schema(required = true)]
     pub model: Option<String>,
     /// When the minimum in force was computed (forecast) or set (manual).
+    #[schema(required = true)]
     pub computed_at: Option<DateTime<Utc>>,
 }
 
