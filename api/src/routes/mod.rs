@@ -207,16 +207,20 @@ mod tests {
         assert!(!doc.to_string().contains("rate_limited"));
     }
 
-    /// Every operation but the public operations endpoints requires the bearer token, and says so.
+    /// Every operation but the public operations endpoints requires the bearer token, and says so;
+    /// operation ids are unique (OpenAPI requires it; client generators name methods by them).
     #[test]
     fn v1_operations_require_the_bearer_token() {
         let doc = document();
+        let mut ids = BTreeSet::new();
         assert_eq!(
             doc["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
         );
         for (path, item) in doc["paths"].as_object().expect("paths") {
             for (method, op) in item.as_object().expect("path item") {
+                let id = op["operationId"].as_str().expect("operationId");
+                assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
                 let secured = op["security"] == serde_json::json!([{ "bearer": [] }]);
                 assert_eq!(
                     secured,

@@ -173,6 +173,7 @@ pub async fn put_product(
 #[utoipa::path(
     post,
     path = "/products/{sku}/receipts",
+    operation_id = "receive_stock",
     tag = "stock",
     security(("bearer" = [])),
     params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),

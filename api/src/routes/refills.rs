@@ -157,6 +157,7 @@ fn refill_result(
 #[utoipa::path(
     post,
     path = "/refills/{id}/receive",
+    operation_id = "receive_refill",
     tag = "refills",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The refill"), IdempotencyKey),
@@ -196,6 +197,7 @@ pub async fn receive(
 #[utoipa::path(
     post,
     path = "/refills/{id}/cancel",
+    operation_id = "cancel_refill",
     tag = "refills",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The refill"), IdempotencyKey),

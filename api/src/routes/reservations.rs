@@ -104,6 +104,7 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
 #[utoipa::path(
     post,
     path = "/reservations/{id}/confirm",
+    operation_id = "confirm_reservation",
     tag = "reservations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The reservation"), IdempotencyKey),
@@ -132,6 +133,7 @@ pub async fn confirm(
 #[utoipa::path(
     delete,
     path = "/reservations/{id}",
+    operation_id = "release_reservation",
     tag = "reservations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The reservation"), IdempotencyKey),
