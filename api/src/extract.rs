@@ -140,6 +140,18 @@ impl<T: CommandBody + Send> FromRequest<AppState> for Command<T> {
     }
 }
 
+/// The `Idempotency-Key` header every command accepts, as the OpenAPI document shows it (the
+/// [`Command`] extractor reads it).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// 1-128 visible ASCII characters. A repeat with the same key and body returns the first
+    /// response and appends nothing; the same key with another body is `idempotency_key_reused`.
+    #[param(rename = "Idempotency-Key", value_type = String, required = false, min_length = 1, max_length = 128)]
+    #[allow(dead_code)]
+    key: Option<String>,
+}
+
 /// An empty JSON object or no body at all, for commands that take no arguments.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,97 +1,166 @@
 //! Errors as RFC 9457 problem+json with a stable machine-readable `code`.
+//!
+//! Every error the API answers is an [`ApiError`], and every `ApiError` carries one [`ErrorCode`]:
+//! the enum is the complete list of codes the server can emit. The OpenAPI document lists, per
+//! operation, the codes it can answer with [`Problems`], built from the same enum, so it cannot
+//! name a code that does not exist here (`rate_limited` appears once something emits it).
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use restock_application::ports::StoreError;
 use restock_application::CommandError;
 use restock_domain::{ProductError, ValueError};
-use serde_json::json;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref, Type};
+use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+use utoipa::ToSchema;
+
+/// The stable, machine-readable error codes (API.md "Conventions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    ValidationFailed,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    /// A routed path called with a method it does not accept.
+    MethodNotAllowed,
+    InsufficientStock,
+    Conflict,
+    ReservationExpired,
+    IdempotencyKeyReused,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 10] = [
+        Self::ValidationFailed,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::InsufficientStock,
+        Self::Conflict,
+        Self::ReservationExpired,
+        Self::IdempotencyKeyReused,
+        Self::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => "validation_failed",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::InsufficientStock => "insufficient_stock",
+            Self::Conflict => "conflict",
+            Self::ReservationExpired => "reservation_expired",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::ValidationFailed => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::InsufficientStock | Self::Conflict => StatusCode::CONFLICT,
+            Self::ReservationExpired => StatusCode::GONE,
+            Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => "Validation failed",
+            Self::Unauthorized => "Unauthorized",
+            Self::Forbidden => "Forbidden",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::InsufficientStock => "Insufficient stock",
+            Self::Conflict => "Conflict",
+            Self::ReservationExpired => "Reservation expired",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::Internal => "Internal error",
+        }
+    }
+}
+
+/// An RFC 9457 problem: the body of every error answer (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Problem {
+    /// `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    /// What was wrong, for people; never internals.
+    pub detail: String,
+    pub code: ErrorCode,
+}
 
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    title: &'static str,
+    code: ErrorCode,
     detail: String,
 }
 
 impl ApiError {
-    fn new(
-        status: StatusCode,
-        code: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
         Self {
-            status,
             code,
-            title,
             detail: detail.into(),
         }
     }
 
     pub fn validation(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "validation_failed",
-            "Validation failed",
-            detail,
-        )
+        Self::new(ErrorCode::ValidationFailed, detail)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Unauthorized",
-            detail,
-        )
+        Self::new(ErrorCode::Unauthorized, detail)
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
+        Self::new(ErrorCode::Forbidden, detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found", detail)
+        Self::new(ErrorCode::NotFound, detail)
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
+        Self::new(ErrorCode::Conflict, detail)
     }
 
     pub fn insufficient_stock(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::CONFLICT,
-            "insufficient_stock",
-            "Insufficient stock",
-            detail,
-        )
+        Self::new(ErrorCode::InsufficientStock, detail)
     }
 
     pub fn reservation_expired() -> Self {
         Self::new(
-            StatusCode::GONE,
-            "reservation_expired",
-            "Reservation expired",
+            ErrorCode::ReservationExpired,
             "the reservation expired and its units were returned to stock",
         )
     }
 
     pub fn idempotency_key_reused() -> Self {
         Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "Idempotency key reused",
+            ErrorCode::IdempotencyKeyReused,
             "this Idempotency-Key was already used with a different request",
         )
     }
 
     pub fn method_not_allowed() -> Self {
         Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "Method not allowed",
+            ErrorCode::MethodNotAllowed,
             "this path does not accept that method",
         )
     }
@@ -100,33 +169,150 @@ impl ApiError {
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(error = %error, "internal error");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
+            ErrorCode::Internal,
             "an unexpected error occurred; it has been logged",
         )
     }
 
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.code.status()
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn problem(&self) -> Problem {
+        Problem {
+            kind: format!("/problems/{}", self.code.as_str()),
+            title: self.code.title().to_owned(),
+            status: self.code.status().as_u16(),
+            detail: self.detail.clone(),
+            code: self.code,
+        }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "type": format!("/problems/{}", self.code),
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-            "code": self.code,
-        });
+        let body = serde_json::to_string(&self.problem()).unwrap_or_default();
         (
-            self.status,
+            self.status(),
             [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
+            body,
         )
             .into_response()
+    }
+}
+
+/// One error code as a type, so an operation's codes can be listed in `#[utoipa::path]`:
+/// `responses(..., Problems<(Unauthorized, NotFound)>)`.
+pub trait Code {
+    const CODE: ErrorCode;
+}
+
+/// Marker types, one per [`ErrorCode`].
+pub mod codes {
+    use super::{Code, ErrorCode};
+
+    macro_rules! code_types {
+        ($($name:ident),* $(,)?) => {
+            $(
+                #[doc = concat!("[`ErrorCode::", stringify!($name), "`] as a type.")]
+                pub struct $name;
+
+                impl Code for $name {
+                    const CODE: ErrorCode = ErrorCode::$name;
+                }
+            )*
+        };
+    }
+
+    code_types!(
+        ValidationFailed,
+        Unauthorized,
+        Forbidden,
+        NotFound,
+        MethodNotAllowed,
+        InsufficientStock,
+        Conflict,
+        ReservationExpired,
+        IdempotencyKeyReused,
+        Internal,
+    );
+}
+
+/// A tuple of [`Code`]s.
+pub trait Codes {
+    fn codes() -> Vec<ErrorCode>;
+}
+
+macro_rules! tuple_codes {
+    ($($t:ident),+) => {
+        impl<$($t: Code),+> Codes for ($($t,)+) {
+            fn codes() -> Vec<ErrorCode> {
+                vec![$($t::CODE),+]
+            }
+        }
+    };
+}
+
+tuple_codes!(A);
+tuple_codes!(A, B);
+tuple_codes!(A, B, C);
+tuple_codes!(A, B, C, D);
+tuple_codes!(A, B, C, D, E);
+tuple_codes!(A, B, C, D, E, F);
+tuple_codes!(A, B, C, D, E, F, G);
+tuple_codes!(A, B, C, D, E, F, G, H);
+tuple_codes!(A, B, C, D, E, F, G, H, I);
+tuple_codes!(A, B, C, D, E, F, G, H, I, J);
+
+/// The problem answers of one operation, one response per status: `application/problem+json`,
+/// the [`Problem`] schema with `code` narrowed to the codes the operation can answer with that
+/// status.
+pub struct Problems<C>(PhantomData<C>);
+
+impl<C: Codes> utoipa::IntoResponses for Problems<C> {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+        let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+        for code in C::codes() {
+            let same = by_status.entry(code.status().as_u16()).or_default();
+            if !same.contains(&code) {
+                same.push(code);
+            }
+        }
+        by_status
+            .into_iter()
+            .map(|(status, codes)| {
+                let names: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+                let narrowed = ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property(
+                        "code",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(names.clone())),
+                    )
+                    .required("code");
+                let schema = AllOfBuilder::new()
+                    .item(Ref::from_schema_name("Problem"))
+                    .item(narrowed);
+                let description = names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let response = ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new().schema(Some(schema)).build(),
+                    )
+                    .build();
+                (status.to_string(), RefOr::T(response))
+            })
+            .collect()
     }
 }
 
@@ -179,5 +365,52 @@ impl From<sqlx::Error> for ApiError {
 impl From<restock_infrastructure::DbError> for ApiError {
     fn from(e: restock_infrastructure::DbError) -> Self {
         ApiError::internal(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ErrorCode::ALL` lists every variant once, and each serializes as its `as_str`.
+    #[test]
+    fn all_lists_every_code() {
+        fn position(code: ErrorCode) -> usize {
+            match code {
+                ErrorCode::ValidationFailed => 0,
+                ErrorCode::Unauthorized => 1,
+                ErrorCode::Forbidden => 2,
+                ErrorCode::NotFound => 3,
+                ErrorCode::MethodNotAllowed => 4,
+                ErrorCode::InsufficientStock => 5,
+                ErrorCode::Conflict => 6,
+                ErrorCode::ReservationExpired => 7,
+                ErrorCode::IdempotencyKeyReused => 8,
+                ErrorCode::Internal => 9,
+            }
+        }
+        for (i, code) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(position(*code), i);
+            assert_eq!(
+                serde_json::to_value(code).expect("json"),
+                serde_json::json!(code.as_str())
+            );
+        }
+    }
+
+    #[test]
+    fn a_problem_has_the_rfc_9457_fields_and_a_code() {
+        let body = serde_json::to_value(ApiError::not_found("no product with this sku").problem())
+            .expect("json");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "type": "/problems/not_found",
+                "title": "Not found",
+                "status": 404,
+                "detail": "no product with this sku",
+                "code": "not_found",
+            })
+        );
     }
 }

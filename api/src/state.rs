@@ -13,6 +13,7 @@ use restock_domain::{ProductCommand, Sku};
 use restock_infrastructure::tokens::TokenKeys;
 use restock_infrastructure::Db;
 use restock_projections::{ProjectionRunner, Wakeup};
+use serde::Serialize;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -35,15 +36,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Execute a product command and answer with `render`'s status and body. The same rendering
-    /// is stored with an idempotency key, so a repeat gets byte-for-byte the first answer.
-    pub async fn execute(
+    /// Execute a product command and answer with `render`'s status and body (an API shape, `()`
+    /// for none). The same rendering is stored with an idempotency key, so a repeat gets
+    /// byte-for-byte the first answer.
+    pub async fn execute<T: Serialize>(
         &self,
         ctx: &CommandContext,
         sku: &Sku,
         command: ProductCommand,
-        render: impl Fn(&Executed) -> (StatusCode, Value) + Send + Sync,
+        render: impl Fn(&Executed) -> (StatusCode, T) + Send + Sync,
     ) -> Result<Response, ApiError> {
+        let render = |e: &Executed| {
+            let (status, body) = render(e);
+            // API shapes are plain structs: serializing one into a `Value` cannot fail.
+            (status, serde_json::to_value(body).unwrap_or(Value::Null))
+        };
         let stored = |e: &Executed| {
             let (status, body) = render(e);
             (status.as_u16(), body)

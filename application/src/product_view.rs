@@ -5,21 +5,30 @@ use restock_domain::Product;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A product and its stock. `available = on_hand - reserved`;
+/// `below_min = min_stock != null && available < min_stock`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Product)]
 pub struct ProductView {
     pub sku: String,
     pub name: String,
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
+    #[schema(required = true)]
     pub min_stock: Option<i64>,
+    #[schema(schema_with = crate::views::min_stock_source)]
     pub min_stock_source: String,
     pub lead_time_days: i64,
     pub service_level: f64,
     pub below_min: bool,
+    #[schema(required = true)]
     pub open_refill_id: Option<Uuid>,
+    #[schema(required = true)]
     pub unit: Option<String>,
+    #[schema(required = true)]
     pub supplier: Option<String>,
+    #[schema(required = true)]
     pub reorder_quantity: Option<i64>,
     pub version: i64,
     pub updated_at: DateTime<Utc>,

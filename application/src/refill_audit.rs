@@ -14,7 +14,7 @@ use crate::ports::{
 use crate::product_state::decode;
 use crate::ProductView;
 use chrono::{DateTime, Utc};
-use restock_domain::{Decider, Product, ProductEvent, RefillId, Sku, TenantId};
+use restock_domain::{Decider, Product, ProductEvent, RefillId, RefillStatus, Sku, TenantId};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ pub struct RefillView {
     pub id: Uuid,
     pub sku: String,
     pub quantity: i64,
-    pub status: String,
+    pub status: RefillStatus,
     pub decided_by: Decider,
     pub trigger_event_id: Option<Uuid>,
     pub reason: String,
@@ -119,7 +119,7 @@ pub async fn refill_audit(
                     id: refill_id.as_uuid(),
                     sku: sku.to_string(),
                     quantity: quantity.get(),
-                    status: "requested".into(),
+                    status: RefillStatus::Requested,
                     decided_by,
                     trigger_event_id,
                     reason,
@@ -134,14 +134,14 @@ pub async fn refill_audit(
                 quantity,
             } if refill_id == id => {
                 if let Some(r) = refill.as_mut() {
-                    r.status = "received".into();
+                    r.status = RefillStatus::Received;
                     r.received_at = Some(e.recorded_at);
                     r.received_quantity = Some(quantity.get());
                 }
             }
             ProductEvent::RefillCancelled { refill_id } if refill_id == id => {
                 if let Some(r) = refill.as_mut() {
-                    r.status = "cancelled".into();
+                    r.status = RefillStatus::Cancelled;
                     r.cancelled_at = Some(e.recorded_at);
                 }
             }

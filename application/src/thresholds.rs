@@ -24,7 +24,8 @@ const CHUNK: usize = 64;
 /// the previous one's commands and forecasts are written.
 const CHUNKS_IN_FLIGHT: usize = 2;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+/// `POST /v1/jobs/recompute-thresholds`: products whose minimums were recomputed, and how many changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RecomputeSummary {
     pub products: usize,
     pub changed: usize,

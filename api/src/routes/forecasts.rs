@@ -1,18 +1,32 @@
 //! Forecasts and minimums: the latest forecast of a product, and recomputing a tenant's minimums.
 
-use crate::extract::{Caller, Command, Empty};
-use crate::problem::ApiError;
+use crate::extract::{Caller, Command, Empty, IdempotencyKey};
+use crate::problem::codes::{Forbidden, Internal, NotFound, Unauthorized, ValidationFailed};
+use crate::problem::{ApiError, Problems};
 use crate::routes::products::parse_sku;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
 use axum::Json;
+use restock_application::ports::StoredForecast;
+use restock_application::thresholds::RecomputeSummary;
 
+/// The latest forecast of the product and the reorder point computed from it.
+#[utoipa::path(
+    get,
+    path = "/products/{sku}/forecast",
+    tag = "forecasts",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`")),
+    responses(
+        (status = 200, description = "The forecast", body = StoredForecast),
+        Problems<(ValidationFailed, Unauthorized, NotFound, Internal)>,
+    )
+)]
 pub async fn get_forecast(
     State(app): State<AppState>,
     caller: Caller,
     Path(sku): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<StoredForecast>, ApiError> {
     let sku = parse_sku(&sku)?;
     let forecast = app
         .thresholds
@@ -20,17 +34,30 @@ pub async fn get_forecast(
         .get(&caller.tenant, &sku)
         .await?
         .ok_or_else(|| ApiError::not_found("no forecast has been computed for this sku"))?;
-    Ok(Json(forecast).into_response())
+    Ok(Json(forecast))
 }
 
+/// Recompute the caller's minimums now (the scheduler also runs it every
+/// `RESTOCK_FORECAST_INTERVAL`).
+#[utoipa::path(
+    post,
+    path = "/jobs/recompute-thresholds",
+    tag = "forecasts",
+    security(("bearer" = [])),
+    params(IdempotencyKey),
+    responses(
+        (status = 200, description = "Recomputed", body = RecomputeSummary),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, Internal)>,
+    )
+)]
 pub async fn recompute_thresholds(
     State(app): State<AppState>,
     cmd: Command<Empty>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<RecomputeSummary>, ApiError> {
     let summary = app
         .thresholds
         .recompute_tenant(&cmd.caller.tenant)
         .await
         .map_err(ApiError::internal)?;
-    Ok(Json(summary).into_response())
+    Ok(Json(summary))
 }

@@ -1,15 +1,17 @@
 //! `POST /v1/imports/demand-history`: past demand as CSV.
 
-use crate::extract::{Command, CommandBody};
-use crate::problem::ApiError;
+use crate::extract::{Command, CommandBody, IdempotencyKey};
+use crate::problem::codes::{
+    Conflict, Forbidden, IdempotencyKeyReused, Internal, Unauthorized, ValidationFailed,
+};
+use crate::problem::{ApiError, Problems};
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use restock_application::demand_import::{parse_demand_csv, record_demand_history};
-use serde_json::json;
+use restock_application::views::ImportSummary;
 
 /// A `text/csv` body.
 pub struct Csv(String);
@@ -22,18 +24,36 @@ impl CommandBody for Csv {
     }
 }
 
+/// Import past daily demand for forecasting (it does not change on_hand). Unknown skus are
+/// registered with defaults; a bad row is a 400 naming its line, and nothing of the upload is
+/// kept.
+#[utoipa::path(
+    post,
+    path = "/imports/demand-history",
+    tag = "imports",
+    security(("bearer" = [])),
+    params(IdempotencyKey),
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "Header `date,sku,quantity`; `date` is `YYYY-MM-DD`."
+    ),
+    responses(
+        (status = 201, description = "Imported", body = ImportSummary),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn demand_history(
     State(app): State<AppState>,
     cmd: Command<Csv>,
-) -> Result<Response, ApiError> {
+) -> Result<(StatusCode, Json<ImportSummary>), ApiError> {
     let today = app.clock.now().date_naive();
     let history =
         parse_demand_csv(&cmd.body.0, today).map_err(|e| ApiError::validation(e.to_string()))?;
-    let (rows, skus) = (history.rows, history.by_sku.len());
+    let summary = ImportSummary {
+        rows: history.rows,
+        skus: history.by_sku.len(),
+    };
     record_demand_history(&app.commands, &cmd.context(), history).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "rows": rows, "skus": skus })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(summary)))
 }

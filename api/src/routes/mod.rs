@@ -1,4 +1,10 @@
 //! The HTTP surface (API.md): one router, one module per resource.
+//!
+//! The router and the OpenAPI document are built from one list, [`api`]: each entry is a handler
+//! annotated with `#[utoipa::path]`, and `routes!` takes both the axum route (path and methods)
+//! and the documented operation from that annotation. A handler without the annotation cannot
+//! be listed, and nothing is routed except through the list (`tests/ops.rs` checks the built
+//! router against the document both ways).
 
 pub mod forecasts;
 pub mod imports;
@@ -9,58 +15,112 @@ pub mod refills;
 pub mod reservations;
 
 use crate::metrics;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ErrorCode, Problem};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
-use axum::routing::{delete, get, post, put};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Bodies larger than this are refused before they are read (CSV imports have their own limit).
 const JSON_BODY_LIMIT: usize = 64 * 1024;
 const CSV_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/products", get(products::list_products))
-        .route(
-            "/products/{sku}",
-            get(products::get_product).put(products::put_product),
-        )
-        .route("/products/{sku}/receipts", post(products::receive))
-        .route("/products/{sku}/sales", post(products::sell))
-        .route("/products/{sku}/adjustments", post(products::adjust))
-        .route("/products/{sku}/min-stock", put(products::set_min_stock))
-        .route("/products/{sku}/events", get(products::product_events))
-        .route(
-            "/products/{sku}/movements",
-            get(products::product_movements),
-        )
-        .route("/products/{sku}/reservations", post(reservations::reserve))
-        .route("/products/{sku}/forecast", get(forecasts::get_forecast))
-        .route(
-            "/jobs/recompute-thresholds",
-            post(forecasts::recompute_thresholds),
-        )
-        .route("/reservations/{id}", delete(reservations::release))
-        .route("/reservations/{id}/confirm", post(reservations::confirm))
-        .route("/refills", get(refills::list_refills))
-        .route("/refills/{id}/audit", get(refills::refill_audit))
-        .route("/refills/{id}/receive", post(refills::receive))
-        .route("/refills/{id}/cancel", post(refills::cancel))
-        .route("/notifications", get(notifications::list_notifications))
+/// The document's fixed parts; its paths and their schemas come from [`api`].
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Restock",
+        version = "1.0.0",
+        description = "Event-sourced, multi-tenant inventory engine. The contract is API.md; this \
+            document is generated from the server's own handlers and types.\n\n\
+            Errors are `application/problem+json` with a stable `code`; each operation lists the \
+            codes it can answer. A routed path called with another method answers 405 \
+            `method_not_allowed`, an unknown path 404 `not_found`, and a handler that panics \
+            500 `internal`."
+    ),
+    components(schemas(Problem, ErrorCode)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "products", description = "Products and their reads"),
+        (name = "stock", description = "Stock movements and minimums (manager)"),
+        (name = "reservations", description = "Hold units, then confirm or release them"),
+        (name = "forecasts", description = "Forecasts and the minimums computed from them"),
+        (name = "imports", description = "CSV uploads"),
+        (name = "refills", description = "Refills, their audits, and the agent's notifications"),
+        (name = "operations", description = "Health, metrics, this document and its docs page"),
+    )
+)]
+struct ApiDoc;
+
+/// `Authorization: Bearer <JWT>` (HS256), referred to as `bearer` by the operations that need it.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Every route of the server, each with its documentation: the one list the router and the
+/// OpenAPI document are both built from. One `routes!` per path (`routes!` routes every handler
+/// it is given on every path among them).
+pub fn api() -> OpenApiRouter<AppState> {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(products::list_products))
+        .routes(routes!(products::get_product, products::put_product))
+        .routes(routes!(products::receive))
+        .routes(routes!(products::sell))
+        .routes(routes!(products::adjust))
+        .routes(routes!(products::set_min_stock))
+        .routes(routes!(products::product_events))
+        .routes(routes!(products::product_movements))
+        .routes(routes!(reservations::reserve))
+        .routes(routes!(forecasts::get_forecast))
+        .routes(routes!(forecasts::recompute_thresholds))
+        .routes(routes!(reservations::release))
+        .routes(routes!(reservations::confirm))
+        .routes(routes!(refills::list_refills))
+        .routes(routes!(refills::refill_audit))
+        .routes(routes!(refills::receive))
+        .routes(routes!(refills::cancel))
+        .routes(routes!(notifications::list_notifications))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
-    let imports = Router::new()
-        .route("/imports/demand-history", post(imports::demand_history))
+    let imports = OpenApiRouter::new()
+        .routes(routes!(imports::demand_history))
         .layer(DefaultBodyLimit::max(CSV_BODY_LIMIT));
-    Router::new()
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1.merge(imports))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .route("/docs", get(ops::docs))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi_json))
+        .routes(routes!(ops::docs))
+        .routes(routes!(ops::docs_index))
+        .routes(routes!(ops::docs_asset))
+}
+
+/// The OpenAPI document, as served at `/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (routes, _) = api().split_for_parts();
+    routes
         .fallback(|| async { ApiError::not_found("no such route").into_response() })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed().into_response() })
         .layer(axum::middleware::from_fn_with_state(
@@ -71,4 +131,110 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal("handler panicked").into_response()
         }))
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::openapi;
+    use crate::problem::ErrorCode;
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    fn document() -> Value {
+        serde_json::to_value(openapi()).expect("the document is JSON")
+    }
+
+    /// Every error `code` the document lists is one the server can emit: a variant of
+    /// `ErrorCode`, which every `ApiError` is made from, under the status that code is answered
+    /// with. `rate_limited` is listed nowhere until something emits it.
+    #[test]
+    fn documented_error_codes_are_the_ones_the_server_emits() {
+        let doc = document();
+        let emitted: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+
+        // The Problem schema's `code` is exactly the enum.
+        let schema_codes: BTreeSet<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .expect("ErrorCode enum")
+            .iter()
+            .map(|c| c.as_str().expect("string code"))
+            .collect();
+        assert_eq!(schema_codes, emitted);
+        assert_eq!(
+            doc["components"]["schemas"]["Problem"]["properties"]["code"]["$ref"],
+            "#/components/schemas/ErrorCode"
+        );
+
+        let mut listed = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let Some(responses) = op["responses"].as_object() else {
+                    continue;
+                };
+                for (status, response) in responses {
+                    let Some(problem) = response["content"].get("application/problem+json") else {
+                        assert!(
+                            status.starts_with('2') || status.starts_with('3') || status == "503",
+                            "{method} {path} {status} is an error without a problem body"
+                        );
+                        continue;
+                    };
+                    let narrowed = &problem["schema"]["allOf"];
+                    assert_eq!(narrowed[0]["$ref"], "#/components/schemas/Problem");
+                    let codes = narrowed[1]["properties"]["code"]["enum"]
+                        .as_array()
+                        .unwrap_or_else(|| panic!("{method} {path} {status} lists its codes"));
+                    assert!(!codes.is_empty());
+                    for code in codes {
+                        let code = code.as_str().expect("string code");
+                        let known = ErrorCode::ALL
+                            .iter()
+                            .find(|c| c.as_str() == code)
+                            .unwrap_or_else(|| {
+                                panic!("{method} {path} lists `{code}`, which nothing emits")
+                            });
+                        assert_eq!(
+                            known.status().as_str(),
+                            status,
+                            "{method} {path}: `{code}` is answered with another status"
+                        );
+                        listed += 1;
+                    }
+                }
+            }
+        }
+        assert!(listed > 50, "operations list their codes ({listed})");
+        assert!(!doc.to_string().contains("rate_limited"));
+    }
+
+    /// Every operation but the public operations endpoints requires the bearer token, and says so;
+    /// operation ids are unique (OpenAPI requires it; client generators name methods by them).
+    #[test]
+    fn v1_operations_require_the_bearer_token() {
+        let doc = document();
+        let mut ids = BTreeSet::new();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let id = op["operationId"].as_str().expect("operationId");
+                assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
+                let secured = op["security"] == serde_json::json!([{ "bearer": [] }]);
+                assert_eq!(
+                    secured,
+                    path.starts_with("/v1/"),
+                    "{method} {path}: security {}",
+                    op["security"]
+                );
+                let codes = op["responses"].to_string();
+                assert_eq!(
+                    codes.contains("unauthorized"),
+                    path.starts_with("/v1/"),
+                    "{method} {path}: 401 listed exactly where a token is required"
+                );
+            }
+        }
+    }
 }

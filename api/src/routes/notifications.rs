@@ -1,28 +1,45 @@
 //! Notifications the agent wrote for the tenant's manager (`notify_manager`).
 
 use crate::extract::{page_limit, Caller, QueryParams};
-use crate::problem::ApiError;
+use crate::problem::codes::{Internal, Unauthorized, ValidationFailed};
+use crate::problem::{ApiError, Problems};
 use crate::routes::products::{decode_cursor, encode_cursor, next_page};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
-use restock_infrastructure::read_models::notifications;
+use restock_application::views::{NotificationView, Page};
+use restock_infrastructure::read_models::notifications::{self, NotificationRow};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::IntoParams;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// 1-500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Opaque: a previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
+/// Notifications the agent wrote for the manager.
+#[utoipa::path(
+    get,
+    path = "/notifications",
+    tag = "refills",
+    security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of notifications", body = Page<NotificationView>),
+        Problems<(ValidationFailed, Unauthorized, Internal)>,
+    )
+)]
 pub async fn list_notifications(
     State(app): State<AppState>,
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Page<NotificationView>>, ApiError> {
     let limit = page_limit(params.limit)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let tenant = caller.tenant.as_str();
@@ -30,5 +47,23 @@ pub async fn list_notifications(
     let mut items = notifications::list(&mut tx, tenant, after.as_deref(), limit + 1).await?;
     tx.commit().await?;
     let next_cursor = next_page(&mut items, limit).map(|last| encode_cursor(&last.id));
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })).into_response())
+    Ok(Json(Page {
+        items: items.into_iter().map(notification_view).collect(),
+        next_cursor,
+    }))
+}
+
+/// A notification row as the API shows it.
+fn notification_view(n: NotificationRow) -> NotificationView {
+    NotificationView {
+        id: n.id,
+        kind: n.kind,
+        sku: n.sku,
+        severity: n.severity,
+        message: n.message,
+        trigger_event_id: n.trigger_event_id,
+        created_at: n.created_at,
+        delivery: n.delivery,
+        attempts: n.attempts,
+    }
 }

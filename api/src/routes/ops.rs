@@ -1,24 +1,59 @@
-//! Operations: liveness, readiness, metrics, the OpenAPI document and its offline docs page.
+//! Operations: liveness, readiness, metrics, the OpenAPI document and its docs page.
+//!
+//! The docs page is Swagger UI, embedded in the binary at build time (`utoipa-swagger-ui` with
+//! its `vendored` and `debug-embed` features): nothing is downloaded to build it or fetched by
+//! the page but its own assets under `/docs/` and `/openapi.json`.
 
-use crate::problem::ApiError;
+use crate::problem::codes::{Internal, NotFound};
+use crate::problem::{ApiError, Problems};
 use crate::state::AppState;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
 use std::fmt::Write;
+use std::sync::{Arc, LazyLock};
+use utoipa::ToSchema;
+use utoipa_swagger_ui::Config;
 
-/// The OpenAPI document, written by hand next to API.md and checked against the router by tests.
-pub const OPENAPI: &str = include_str!("../../openapi.json");
-/// A self-contained docs page: no CDN, no fonts, nothing fetched but `/openapi.json`.
-const DOCS: &str = include_str!("../../docs.html");
-
-pub async fn healthz() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`
+    pub status: &'static str,
 }
 
-pub async fn readyz(State(app): State<AppState>) -> Response {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// Why not ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Alive.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = Health))
+)]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The store is reachable and its migrations are applied.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready", body = Readiness),
+    )
+)]
+pub async fn readyz(State(app): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let ready = match app.db.ping().await {
         Ok(()) => match app.db.migrations_applied().await {
             Ok(true) => Ok(()),
@@ -28,18 +63,36 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
         Err(e) => Err(e.to_string()),
     };
     match ready {
-        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Readiness {
+                status: "ready",
+                reason: None,
+            }),
+        ),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "not_ready", "reason": reason })),
+                Json(Readiness {
+                    status: "not_ready",
+                    reason: Some(reason),
+                }),
             )
-                .into_response()
         }
     }
 }
 
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String),
+        Problems<(Internal,)>,
+    )
+)]
 pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> {
     let mut out = String::new();
     app.metrics.render(&mut out);
@@ -75,10 +128,80 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
         .into_response())
 }
 
-pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+/// The OpenAPI document, generated once from the handlers' annotations and types.
+static OPENAPI: LazyLock<String> = LazyLock::new(|| {
+    super::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+});
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        OPENAPI.as_str(),
+    )
+        .into_response()
 }
 
-pub async fn docs() -> Html<&'static str> {
-    Html(DOCS)
+/// Swagger UI's settings: read `/openapi.json`, and no online validator (its badge would ask
+/// an outside service about the document).
+static SWAGGER: LazyLock<Arc<Config<'static>>> =
+    LazyLock::new(|| Arc::new(Config::from("/openapi.json").validator_url("none")));
+
+/// Interactive documentation: redirects to `/docs/`, which the page's relative asset URLs need.
+#[utoipa::path(
+    get,
+    path = "/docs",
+    tag = "operations",
+    responses((status = 303, description = "To `/docs/`", headers(("location" = String))))
+)]
+pub async fn docs() -> Redirect {
+    Redirect::to("/docs/")
+}
+
+/// The interactive documentation page (Swagger UI; works offline).
+#[utoipa::path(
+    get,
+    path = "/docs/",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The page", content_type = "text/html", body = String),
+        Problems<(Internal,)>,
+    )
+)]
+pub async fn docs_index() -> Result<Response, ApiError> {
+    docs_file("index.html")
+}
+
+/// One of the docs page's assets, served from the binary.
+#[utoipa::path(
+    get,
+    path = "/docs/{file}",
+    tag = "operations",
+    params(("file" = String, Path, description = "e.g. `swagger-ui.css`")),
+    responses(
+        (status = 200, description = "The asset", content_type = "application/octet-stream", body = Vec<u8>),
+        Problems<(NotFound, Internal)>,
+    )
+)]
+pub async fn docs_asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+    docs_file(&file)
+}
+
+fn docs_file(file: &str) -> Result<Response, ApiError> {
+    let found = utoipa_swagger_ui::serve(file, SWAGGER.clone())
+        .map_err(|e| ApiError::internal(format!("docs asset {file}: {e}")))?
+        .ok_or_else(|| ApiError::not_found("no such docs asset"))?;
+    Ok((
+        [(header::CONTENT_TYPE, found.content_type)],
+        found.bytes.into_owned(),
+    )
+        .into_response())
 }

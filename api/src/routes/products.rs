@@ -1,51 +1,75 @@
 //! Products and stock: registration, movements, minimums, and the reads over them.
 
-use crate::extract::{page_limit, Caller, Command, QueryParams};
-use crate::problem::ApiError;
+use crate::extract::{page_limit, Caller, Command, IdempotencyKey, QueryParams};
+use crate::problem::codes::{
+    Conflict, Forbidden, IdempotencyKeyReused, InsufficientStock, Internal, NotFound, Unauthorized,
+    ValidationFailed,
+};
+use crate::problem::{ApiError, Problems};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
-use restock_application::ports::{RecordedEvent, StreamId};
+use restock_application::ports::StreamId;
+use restock_application::views::{CommandResult, EventView, MovementView, Page, ProductRead};
 use restock_application::{load_product_as_of, Executed, ProductView};
 use restock_domain::{ProductCommand, ProductDetails, ProductEvent, Quantity, Sku};
-use restock_infrastructure::read_models::{movements, products};
+use restock_infrastructure::read_models::movements::{self, Movement};
+use restock_infrastructure::read_models::products;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ProductInput)]
 pub struct ProductBody {
+    #[schema(min_length = 1, max_length = 200)]
     name: String,
+    #[schema(minimum = 0, maximum = 365, default = 7)]
     lead_time_days: Option<i64>,
+    /// The fill rate wanted: the share of demand served from stock.
+    #[schema(minimum = 0.5, maximum = 0.999, default = 0.95)]
     service_level: Option<f64>,
+    #[schema(max_length = 200)]
     unit: Option<String>,
+    #[schema(max_length = 200)]
     supplier: Option<String>,
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     reorder_quantity: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MovementInput)]
 pub struct MovementBody {
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     quantity: i64,
+    #[schema(max_length = 200)]
     reference: Option<String>,
+    /// When it happened, if not now; not in the future.
     occurred_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AdjustmentInput)]
 pub struct AdjustmentBody {
+    /// The physical count: sets on_hand.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
     counted: i64,
+    #[schema(min_length = 1, max_length = 200)]
     reason: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MinStockInput)]
 pub struct MinStockBody {
     /// Required, but may be `null`: a number pins a manual minimum, `null` clears it.
     #[serde(deserialize_with = "present")]
+    #[schema(required = true, minimum = 0, maximum = 1_000_000_000)]
     quantity: Option<i64>,
 }
 
@@ -59,16 +83,20 @@ pub fn parse_sku(raw: &str) -> Result<Sku, ApiError> {
     Ok(Sku::parse(raw)?)
 }
 
-fn product_json(e: &Executed) -> Value {
+/// The product as a command left it.
+pub fn product_view(e: &Executed) -> Option<ProductView> {
     let updated_at = e.state.updated_at.unwrap_or_else(Utc::now);
-    json!(ProductView::from_state(e.product(), updated_at))
+    ProductView::from_state(e.product(), updated_at)
 }
 
 /// `{ "version", "product" }`, the answer to a stock movement.
-fn movement_json(e: &Executed) -> (StatusCode, Value) {
+fn movement_result(e: &Executed) -> (StatusCode, CommandResult) {
     (
         StatusCode::CREATED,
-        json!({ "version": e.state.version(), "product": product_json(e) }),
+        CommandResult {
+            version: e.state.version(),
+            product: product_view(e),
+        },
     )
 }
 
@@ -93,6 +121,20 @@ fn check_occurred_at(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<()
     }
 }
 
+/// Register a product, or update its details.
+#[utoipa::path(
+    put,
+    path = "/products/{sku}",
+    tag = "products",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
+    request_body = ProductBody,
+    responses(
+        (status = 201, description = "Registered", body = ProductView),
+        (status = 200, description = "Updated", body = ProductView),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn put_product(
     State(app): State<AppState>,
     Path(sku): Path<String>,
@@ -122,11 +164,25 @@ pub async fn put_product(
         } else {
             StatusCode::OK
         };
-        (status, product_json(e))
+        (status, product_view(e))
     })
     .await
 }
 
+/// Receive stock.
+#[utoipa::path(
+    post,
+    path = "/products/{sku}/receipts",
+    operation_id = "receive_stock",
+    tag = "stock",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
+    request_body = MovementBody,
+    responses(
+        (status = 201, description = "Recorded", body = CommandResult),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn receive(
     State(app): State<AppState>,
     Path(sku): Path<String>,
@@ -141,6 +197,19 @@ pub async fn receive(
     .await
 }
 
+/// Sell stock: `insufficient_stock` when the quantity is more than is available.
+#[utoipa::path(
+    post,
+    path = "/products/{sku}/sales",
+    tag = "stock",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
+    request_body = MovementBody,
+    responses(
+        (status = 201, description = "Recorded", body = CommandResult),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, InsufficientStock, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn sell(
     State(app): State<AppState>,
     Path(sku): Path<String>,
@@ -169,11 +238,24 @@ async fn movement(
         &cmd.context_at(cmd.body.occurred_at),
         &sku,
         command,
-        movement_json,
+        movement_result,
     )
     .await
 }
 
+/// Record a physical count: it sets on_hand.
+#[utoipa::path(
+    post,
+    path = "/products/{sku}/adjustments",
+    tag = "stock",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
+    request_body = AdjustmentBody,
+    responses(
+        (status = 201, description = "Recorded", body = CommandResult),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn adjust(
     State(app): State<AppState>,
     Path(sku): Path<String>,
@@ -190,10 +272,23 @@ pub async fn adjust(
         counted,
         reason: reason.to_owned(),
     };
-    app.execute(&cmd.context(), &sku, command, movement_json)
+    app.execute(&cmd.context(), &sku, command, movement_result)
         .await
 }
 
+/// Pin a manual minimum, or `null` to hand it back to the forecast.
+#[utoipa::path(
+    put,
+    path = "/products/{sku}/min-stock",
+    tag = "stock",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
+    request_body = MinStockBody,
+    responses(
+        (status = 200, description = "The product with its minimum", body = ProductView),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn set_min_stock(
     State(app): State<AppState>,
     Path(sku): Path<String>,
@@ -205,23 +300,38 @@ pub async fn set_min_stock(
         &cmd.context(),
         &sku,
         ProductCommand::SetMinimum { quantity },
-        |e| (StatusCode::OK, product_json(e)),
+        |e| (StatusCode::OK, product_view(e)),
     )
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct GetParams {
+    /// RFC 3339: fold the product from its events recorded at or before this instant.
+    #[param(format = DateTime)]
     as_of: Option<String>,
 }
 
+/// A product; with `?as_of=` as the system knew it then, folded from its events.
+#[utoipa::path(
+    get,
+    path = "/products/{sku}",
+    tag = "products",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), GetParams),
+    responses(
+        (status = 200, description = "The product", body = ProductRead),
+        Problems<(ValidationFailed, Unauthorized, NotFound, Internal)>,
+    )
+)]
 pub async fn get_product(
     State(app): State<AppState>,
     caller: Caller,
     Path(sku): Path<String>,
     QueryParams(params): QueryParams<GetParams>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<ProductRead>, ApiError> {
     let sku = parse_sku(&sku)?;
     if let Some(raw) = params.as_of {
         let as_of = DateTime::parse_from_rfc3339(&raw)
@@ -233,31 +343,52 @@ pub async fn get_product(
             .updated_at
             .and_then(|at| ProductView::from_state(&state.product, at))
             .ok_or_else(|| ApiError::not_found("no product with this sku at that time"))?;
-        let mut body = json!(view);
-        body["as_of"] = json!(as_of);
-        return Ok(Json(body).into_response());
+        return Ok(Json(ProductRead {
+            product: view,
+            as_of: Some(as_of),
+        }));
     }
     let mut tx = app.db.begin_tenant_read(caller.tenant.as_str()).await?;
     let view = products::get(&mut tx, caller.tenant.as_str(), sku.as_str())
         .await?
         .ok_or_else(|| ApiError::not_found("no product with this sku"))?;
     tx.commit().await?;
-    Ok(Json(view).into_response())
+    Ok(Json(ProductRead {
+        product: view,
+        as_of: None,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only products below (`true`) or not below (`false`) their minimum.
     below_min: Option<bool>,
+    /// 1-500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Opaque: a previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
+/// The tenant's products.
+#[utoipa::path(
+    get,
+    path = "/products",
+    tag = "products",
+    security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of products", body = Page<ProductView>),
+        Problems<(ValidationFailed, Unauthorized, Internal)>,
+    )
+)]
 pub async fn list_products(
     State(app): State<AppState>,
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Page<ProductView>>, ApiError> {
     let limit = page_limit(params.limit)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let tenant = caller.tenant.as_str();
@@ -272,23 +403,41 @@ pub async fn list_products(
     .await?;
     tx.commit().await?;
     let next_cursor = next_page(&mut items, limit).map(|last| encode_cursor(&last.sku));
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })).into_response())
+    Ok(Json(Page { items, next_cursor }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventParams {
+    /// Only what came after this version of the product's stream.
+    #[param(minimum = 0)]
     after_version: Option<i64>,
+    /// 1-500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Opaque: a previous page's `next_cursor` (takes precedence over `after_version`).
     cursor: Option<String>,
 }
 
+/// The product's events, oldest first.
+#[utoipa::path(
+    get,
+    path = "/products/{sku}/events",
+    tag = "products",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), EventParams),
+    responses(
+        (status = 200, description = "A page of events", body = Page<EventView>),
+        Problems<(ValidationFailed, Unauthorized, NotFound, Internal)>,
+    )
+)]
 pub async fn product_events(
     State(app): State<AppState>,
     caller: Caller,
     Path(sku): Path<String>,
     QueryParams(params): QueryParams<EventParams>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Page<EventView>>, ApiError> {
     let sku = parse_sku(&sku)?;
     let limit = page_limit(params.limit)?;
     let after = after_version(params.after_version, params.cursor.as_deref())?;
@@ -299,16 +448,28 @@ pub async fn product_events(
     }
     let next_cursor =
         next_page(&mut events, limit).map(|last| encode_cursor(&last.sequence.to_string()));
-    let items: Vec<Value> = events.iter().map(event_json).collect();
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })).into_response())
+    let items = events.iter().map(EventView::from).collect();
+    Ok(Json(Page { items, next_cursor }))
 }
 
+/// The stock ledger: one row per event that changed on_hand, oldest first.
+#[utoipa::path(
+    get,
+    path = "/products/{sku}/movements",
+    tag = "products",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), EventParams),
+    responses(
+        (status = 200, description = "A page of ledger rows", body = Page<MovementView>),
+        Problems<(ValidationFailed, Unauthorized, NotFound, Internal)>,
+    )
+)]
 pub async fn product_movements(
     State(app): State<AppState>,
     caller: Caller,
     Path(sku): Path<String>,
     QueryParams(params): QueryParams<EventParams>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Page<MovementView>>, ApiError> {
     let sku = parse_sku(&sku)?;
     let limit = page_limit(params.limit)?;
     let after = after_version(params.after_version, params.cursor.as_deref())?;
@@ -324,24 +485,22 @@ pub async fn product_movements(
     }
     let next_cursor =
         next_page(&mut items, limit).map(|last| encode_cursor(&last.version.to_string()));
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })).into_response())
+    Ok(Json(Page {
+        items: items.into_iter().map(movement_view).collect(),
+        next_cursor,
+    }))
 }
 
-/// An event as the API shows it.
-pub fn event_json(e: &RecordedEvent) -> Value {
-    json!({
-        "event_id": e.event_id,
-        "version": e.sequence,
-        "type": e.event_type,
-        "recorded_at": e.recorded_at,
-        "occurred_at": e.occurred_at,
-        "payload": e.payload,
-        "metadata": {
-            "correlation_id": e.metadata.correlation_id,
-            "causation_id": e.metadata.causation_id,
-            "actor": e.metadata.actor,
-        },
-    })
+/// A ledger row as the API shows it.
+fn movement_view(m: Movement) -> MovementView {
+    MovementView {
+        version: m.version,
+        kind: m.kind,
+        delta_on_hand: m.delta_on_hand,
+        on_hand_after: m.on_hand_after,
+        reference: m.reference,
+        occurred_at: m.occurred_at,
+    }
 }
 
 /// Trim a `limit + 1` page to `limit` and return the last item kept when there is more.

@@ -1,60 +1,95 @@
 //! Refills: purchase requests opened by the agent, received against or cancelled by a manager,
 //! and explained by their audit (API.md "Refills and the agent").
 
-use crate::extract::{page_limit, Caller, Command, QueryParams};
-use crate::problem::ApiError;
-use crate::routes::products::{decode_cursor, encode_cursor, event_json, next_page};
+use crate::extract::{page_limit, Caller, Command, Empty, IdempotencyKey, QueryParams};
+use crate::problem::codes::{
+    Conflict, Forbidden, IdempotencyKeyReused, Internal, NotFound, Unauthorized, ValidationFailed,
+};
+use crate::problem::{ApiError, Problems};
+use crate::routes::products::{decode_cursor, encode_cursor, next_page, product_view};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
-use chrono::Utc;
 use restock_application::refill_audit::{self as audit, AuditError, RefillAudit};
-use restock_application::{Executed, ProductView};
-use restock_domain::{ProductCommand, Quantity, RefillId, Sku, TenantId};
-use restock_infrastructure::read_models::refills;
+use restock_application::views::{
+    DecisionView, EventView, Page, RefillAuditView, RefillResult, RefillState, RefillView,
+};
+use restock_application::Executed;
+use restock_domain::{ProductCommand, Quantity, RefillId, RefillStatus, Sku, TenantId};
+use restock_infrastructure::read_models::refills::{self, RefillRow};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-const STATUSES: [&str; 3] = ["requested", "received", "cancelled"];
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// `requested`, `received` or `cancelled`.
     status: Option<String>,
+    /// 1-500, default 50.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Opaque: a previous page's `next_cursor`.
     cursor: Option<String>,
 }
 
+/// The tenant's refills (purchase requests).
+#[utoipa::path(
+    get,
+    path = "/refills",
+    tag = "refills",
+    security(("bearer" = [])),
+    params(ListParams),
+    responses(
+        (status = 200, description = "A page of refills", body = Page<RefillView>),
+        Problems<(ValidationFailed, Unauthorized, Internal)>,
+    )
+)]
 pub async fn list_refills(
     State(app): State<AppState>,
     caller: Caller,
     QueryParams(params): QueryParams<ListParams>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Page<RefillView>>, ApiError> {
     let limit = page_limit(params.limit)?;
-    if let Some(s) = params.status.as_deref() {
-        if !STATUSES.contains(&s) {
-            return Err(ApiError::validation(
-                "status must be requested, received or cancelled",
-            ));
-        }
-    }
+    let status = params
+        .status
+        .as_deref()
+        .map(|s| {
+            RefillStatus::parse(s).ok_or_else(|| {
+                ApiError::validation("status must be requested, received or cancelled")
+            })
+        })
+        .transpose()?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
     let tenant = caller.tenant.as_str();
     let mut tx = app.db.begin_tenant_read(tenant).await?;
-    let mut items = refills::list(
-        &mut tx,
-        tenant,
-        params.status.as_deref(),
-        after.as_deref(),
-        limit + 1,
-    )
-    .await?;
+    let mut items = refills::list(&mut tx, tenant, status, after.as_deref(), limit + 1).await?;
     tx.commit().await?;
     let next_cursor = next_page(&mut items, limit).map(|last| encode_cursor(&last.id));
-    Ok(Json(json!({ "items": items, "next_cursor": next_cursor })).into_response())
+    Ok(Json(Page {
+        items: items.into_iter().map(refill_view).collect(),
+        next_cursor,
+    }))
+}
+
+/// A refill row as the API shows it.
+fn refill_view(r: RefillRow) -> RefillView {
+    RefillView {
+        id: r.id,
+        sku: r.sku,
+        quantity: r.quantity,
+        status: r.status,
+        decided_by: r.decided_by,
+        reason: r.reason,
+        trigger_event_id: r.trigger_event_id,
+        received_quantity: r.received_quantity,
+        created_at: r.created_at,
+        received_at: r.received_at,
+        cancelled_at: r.cancelled_at,
+    }
 }
 
 fn not_found() -> ApiError {
@@ -79,31 +114,52 @@ async fn refill_sku(app: &AppState, tenant: &TenantId, id: Uuid) -> Result<Sku, 
         .ok_or_else(not_found)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RefillReceiveInput)]
 pub struct ReceiveBody {
+    /// Units received; default: the quantity requested.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     quantity: Option<i64>,
 }
 
 /// `{ "refill", "version", "product" }`: the refill as the command left it, and the product.
-fn refill_result(e: &Executed, id: RefillId, sku: &Sku, status: StatusCode) -> (StatusCode, Value) {
+fn refill_result(
+    e: &Executed,
+    id: RefillId,
+    sku: &Sku,
+    status: StatusCode,
+) -> (StatusCode, RefillResult) {
     let refill = e.product().refills.get(&id);
-    let updated_at = e.state.updated_at.unwrap_or_else(Utc::now);
     (
         status,
-        json!({
-            "refill": {
-                "id": id,
-                "sku": sku,
-                "quantity": refill.map(|r| r.quantity.get()),
-                "status": refill.map(|r| r.status.as_str()),
+        RefillResult {
+            refill: RefillState {
+                id: id.as_uuid(),
+                sku: sku.to_string(),
+                quantity: refill.map(|r| r.quantity.get()),
+                status: refill.map(|r| r.status.as_str()),
             },
-            "version": e.state.version(),
-            "product": ProductView::from_state(e.product(), updated_at),
-        }),
+            version: e.state.version(),
+            product: product_view(e),
+        },
     )
 }
 
+/// Receive stock against the refill.
+#[utoipa::path(
+    post,
+    path = "/refills/{id}/receive",
+    operation_id = "receive_refill",
+    tag = "refills",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The refill"), IdempotencyKey),
+    request_body = ReceiveBody,
+    responses(
+        (status = 201, description = "Received", body = RefillResult),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn receive(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -130,10 +186,23 @@ pub async fn receive(
     .await
 }
 
+/// Cancel the refill (cancelling a cancelled refill changes nothing).
+#[utoipa::path(
+    post,
+    path = "/refills/{id}/cancel",
+    operation_id = "cancel_refill",
+    tag = "refills",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The refill"), IdempotencyKey),
+    responses(
+        (status = 200, description = "Cancelled", body = RefillResult),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn cancel(
     State(app): State<AppState>,
     Path(id): Path<String>,
-    cmd: Command<crate::extract::Empty>,
+    cmd: Command<Empty>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let sku = refill_sku(&app, &cmd.caller.tenant, id).await?;
@@ -147,45 +216,71 @@ pub async fn cancel(
     .await
 }
 
+/// Why this refill: its trigger, the state then, the threshold, the decision, the events it
+/// caused, and the policy re-run now.
+#[utoipa::path(
+    get,
+    path = "/refills/{id}/audit",
+    tag = "refills",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The refill")),
+    responses(
+        (status = 200, description = "The audit", body = RefillAuditView),
+        Problems<(Unauthorized, NotFound, Internal)>,
+    )
+)]
 pub async fn refill_audit(
     State(app): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Json<RefillAuditView>, ApiError> {
     let id = parse_id(&id)?;
     let found =
         audit::refill_audit(app.ledger.as_ref(), app.store.as_ref(), &caller.tenant, id).await?;
     let audit = found.ok_or_else(not_found)?;
-    Ok(Json(audit_json(&audit)).into_response())
+    Ok(Json(audit_view(&audit)))
 }
 
 /// The audit as API.md shows it (also printed by `restock replay`).
-pub fn audit_json(a: &RefillAudit) -> Value {
+pub fn audit_view(a: &RefillAudit) -> RefillAuditView {
+    let r = &a.refill;
     let decision = a.decision.as_ref().map(|d| {
         let x = &d.decision;
-        json!({
-            "decider": x.decider,
-            "model": x.model,
-            "tool_calls": x.tool_calls,
-            "rationale": x.rationale,
-            "fallback_reason": x.fallback_reason,
-            "fallback_detail": x.fallback_detail,
-            "prompt_sha256": x.prompt_sha256,
-            "prompt_version": x.prompt_version,
-            "usage": x.usage,
-            "latency_ms": x.latency_ms,
-            "decided_at": d.decided_at,
-            "llm": x.llm,
-            "context": x.context,
-        })
+        DecisionView {
+            decider: x.decider.clone(),
+            model: x.model.clone(),
+            tool_calls: x.tool_calls.clone(),
+            rationale: x.rationale.clone(),
+            fallback_reason: x.fallback_reason.clone(),
+            fallback_detail: x.fallback_detail.clone(),
+            prompt_sha256: x.prompt_sha256.clone(),
+            prompt_version: x.prompt_version.clone(),
+            usage: x.usage,
+            latency_ms: x.latency_ms,
+            decided_at: d.decided_at,
+            llm: x.llm.clone(),
+            context: x.context.clone(),
+        }
     });
-    json!({
-        "refill": a.refill,
-        "trigger": a.trigger.as_ref().map(event_json),
-        "state_at_trigger": a.state_at_trigger,
-        "threshold": a.threshold,
-        "decision": decision,
-        "events": a.events.iter().map(event_json).collect::<Vec<_>>(),
-        "replayed_decision": a.replayed,
-    })
+    RefillAuditView {
+        refill: RefillView {
+            id: r.id.to_string(),
+            sku: r.sku.clone(),
+            quantity: r.quantity,
+            status: r.status,
+            decided_by: r.decided_by.clone(),
+            reason: r.reason.clone(),
+            trigger_event_id: r.trigger_event_id.map(|id| id.to_string()),
+            received_quantity: r.received_quantity,
+            created_at: r.created_at,
+            received_at: r.received_at,
+            cancelled_at: r.cancelled_at,
+        },
+        trigger: a.trigger.as_ref().map(EventView::from),
+        state_at_trigger: a.state_at_trigger.clone(),
+        threshold: a.threshold.clone(),
+        decision,
+        events: a.events.iter().map(EventView::from).collect(),
+        replayed_decision: a.replayed.clone(),
+    }
 }

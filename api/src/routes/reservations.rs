@@ -1,41 +1,63 @@
 //! Reservations: hold units for a customer, then confirm (stock leaves) or release them.
 //! Unconfirmed reservations expire by themselves (`projections::expiry`).
 
-use crate::extract::{Command, Empty};
-use crate::problem::ApiError;
+use crate::extract::{Command, Empty, IdempotencyKey};
+use crate::problem::codes::{
+    Conflict, Forbidden, IdempotencyKeyReused, InsufficientStock, Internal, NotFound,
+    ReservationExpired, Unauthorized, ValidationFailed,
+};
+use crate::problem::{ApiError, Problems};
 use crate::routes::products::parse_sku;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::Duration;
+use restock_application::views::ReservationView;
 use restock_application::Executed;
 use restock_domain::{ProductCommand, Quantity, ReservationId, Sku, TenantId};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 const DEFAULT_TTL_SECONDS: i64 = 900;
 const MAX_TTL_SECONDS: i64 = 86_400;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReserveInput)]
 pub struct ReserveBody {
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
     quantity: i64,
+    /// Seconds until the reservation expires by itself.
+    #[schema(minimum = 1, maximum = 86_400, default = 900)]
     ttl_seconds: Option<i64>,
 }
 
-fn reservation_json(e: &Executed, id: ReservationId, sku: &Sku) -> Value {
+fn reservation_view(e: &Executed, id: ReservationId, sku: &Sku) -> ReservationView {
     let r = e.product().reservations.get(&id);
-    json!({
-        "id": id,
-        "sku": sku,
-        "quantity": r.map(|r| r.quantity.get()),
-        "status": r.map(|r| r.status),
-        "expires_at": r.map(|r| r.expires_at),
-    })
+    ReservationView {
+        id: id.0,
+        sku: sku.to_string(),
+        quantity: r.map(|r| r.quantity.get()),
+        status: r.map(|r| r.status),
+        expires_at: r.map(|r| r.expires_at),
+    }
 }
 
+/// Reserve units: they leave `available` until confirmed, released or expired.
+#[utoipa::path(
+    post,
+    path = "/products/{sku}/reservations",
+    tag = "reservations",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
+    request_body = ReserveBody,
+    responses(
+        (status = 201, description = "Reserved", body = ReservationView),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, InsufficientStock, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn reserve(
     State(app): State<AppState>,
     Path(sku): Path<String>,
@@ -59,7 +81,7 @@ pub async fn reserve(
         quantity,
         expires_at,
     };
-    let render = |e: &Executed| (StatusCode::CREATED, reservation_json(e, id, &sku));
+    let render = |e: &Executed| (StatusCode::CREATED, reservation_view(e, id, &sku));
     app.execute(&cmd.context(), &sku, command, render).await
 }
 
@@ -77,6 +99,20 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::not_found("no reservation with this id"))
 }
 
+/// Confirm: the units leave stock (on_hand and reserved both drop). Confirming a confirmed
+/// reservation again answers 200 and changes nothing.
+#[utoipa::path(
+    post,
+    path = "/reservations/{id}/confirm",
+    operation_id = "confirm_reservation",
+    tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The reservation"), IdempotencyKey),
+    responses(
+        (status = 200, description = "Confirmed", body = ReservationView),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, ReservationExpired, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn confirm(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -89,10 +125,23 @@ pub async fn confirm(
         reservation_id: rid,
         now: app.clock.now(),
     };
-    let render = |e: &Executed| (StatusCode::OK, reservation_json(e, rid, &sku));
+    let render = |e: &Executed| (StatusCode::OK, reservation_view(e, rid, &sku));
     app.execute(&cmd.context(), &sku, command, render).await
 }
 
+/// Release the units (releasing a released or expired reservation changes nothing).
+#[utoipa::path(
+    delete,
+    path = "/reservations/{id}",
+    operation_id = "release_reservation",
+    tag = "reservations",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The reservation"), IdempotencyKey),
+    responses(
+        (status = 204, description = "Released"),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
 pub async fn release(
     State(app): State<AppState>,
     Path(id): Path<String>,
@@ -104,7 +153,7 @@ pub async fn release(
         reservation_id: ReservationId(id),
     };
     app.execute(&cmd.context(), &sku, command, |_| {
-        (StatusCode::NO_CONTENT, Value::Null)
+        (StatusCode::NO_CONTENT, ())
     })
     .await
 }

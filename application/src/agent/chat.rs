@@ -21,7 +21,7 @@ expected during the supplier's lead time, within the stated maximum. \
 Use notify_manager when a human should know (the product is out of stock, or the minimum looks unreliable). \
 The current stock is given below, so check_stock is rarely needed.";
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,

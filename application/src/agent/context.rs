@@ -18,14 +18,16 @@ pub struct TriggerRef {
 }
 
 /// The minimum in force and where it came from (API.md audit `threshold`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Threshold {
     pub reorder_point: i64,
     /// `manual` or `forecast`.
     pub source: String,
     /// The forecast model, when the minimum is the forecast's.
+    #[schema(required = true)]
     pub model: Option<String>,
     /// When the minimum in force was computed (forecast) or set (manual).
+    #[schema(required = true)]
     pub computed_at: Option<DateTime<Utc>>,
 }
 

@@ -256,7 +256,7 @@ fn fallback(
 }
 
 /// The audit's `replayed_decision`: the policy re-run now on the recorded context.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReplayedDecision {
     pub tool_calls: Vec<RecordedCall>,
     /// Same tool names and arguments as recorded.

@@ -53,9 +53,10 @@ pub enum ToolCall {
 }
 
 /// A tool call as recorded and shown in the audit: `{ "name", "arguments" }`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordedCall {
     pub name: String,
+    #[schema(value_type = Object)]
     pub arguments: Value,
 }
 

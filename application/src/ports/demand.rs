@@ -35,13 +35,13 @@ pub trait DemandReader: Send + Sync + 'static {
     ) -> Result<HashMap<Sku, Vec<DemandDay>>, StoreError>;
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryPoint {
     pub date: NaiveDate,
     pub quantity: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ForecastPoint {
     pub date: NaiveDate,
     pub mean: f64,
@@ -50,9 +50,11 @@ pub struct ForecastPoint {
 }
 
 /// The latest forecast of a product, as `GET /v1/products/{sku}/forecast` shows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Forecast)]
 pub struct StoredForecast {
     pub sku: String,
+    /// `mstl_ets`, `ets`, `croston`, `sba`, `tsb`, `seasonal_naive` or `mean_fallback`.
     pub model: String,
     pub computed_at: DateTime<Utc>,
     pub history: Vec<HistoryPoint>,

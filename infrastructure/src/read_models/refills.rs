@@ -11,8 +11,10 @@ pub struct RefillRow {
     pub id: String,
     pub sku: String,
     pub quantity: i64,
-    pub status: String,
-    pub decided_by: String,
+    #[sqlx(try_from = "String")]
+    pub status: RefillStatus,
+    #[sqlx(try_from = "String")]
+    pub decided_by: Decider,
     pub reason: String,
     pub trigger_event_id: Option<String>,
     pub received_quantity: Option<i64>,
@@ -100,7 +102,7 @@ pub async fn get(tx: &mut DbTx, tenant: &str, id: &str) -> Result<Option<RefillR
 pub async fn list(
     tx: &mut DbTx,
     tenant: &str,
-    status: Option<&str>,
+    status: Option<RefillStatus>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<RefillRow>, sqlx::Error> {
@@ -111,7 +113,7 @@ pub async fn list(
                 "SELECT {COLUMNS} FROM refills WHERE tenant_id = $1 AND status = $2 AND refill_id > $3 \
                  ORDER BY refill_id LIMIT $4"
             );
-            fetch_all!(tx, RefillRow, &sql, tenant, status, after, limit)
+            fetch_all!(tx, RefillRow, &sql, tenant, status.as_str(), after, limit)
         }
         None => {
             let sql = format!(
