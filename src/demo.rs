@@ -21,7 +21,12 @@ const PRODUCTS: &[(&str, &str, f64, i64)] = &[
 pub async fn seed(app: &AppState) -> anyhow::Result<String> {
     let tenant = TenantId::parse(TENANT)?;
     let ctx = CommandContext::new(tenant.clone(), "demo:seed");
-    let ignore = |_: &restock_application::Executed| (200u16, serde_json::Value::Null);
+    let ignore = |_: &restock_application::Executed| {
+        (
+            restock_application::ports::ReplyStatus::Done,
+            serde_json::Value::Null,
+        )
+    };
     let today = Utc::now().date_naive();
     let mut history = DemandHistory::default();
     for (i, (sku, name, base, on_hand)) in PRODUCTS.iter().enumerate() {

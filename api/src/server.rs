@@ -14,6 +14,7 @@ use restock_infrastructure::notifier::{NotifyError, WebhookClient};
 use restock_infrastructure::read_models::daily_demand::SqlDemandReader;
 use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
 use restock_infrastructure::read_models::forecasts::SqlForecasts;
+use restock_infrastructure::read_models::queries::SqlReadModels;
 use restock_infrastructure::tokens::{load_or_create_secret, TokenError, TokenKeys};
 use restock_infrastructure::{Db, DbError};
 use restock_projections::agent::AgentProjector;
@@ -135,6 +136,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         commands,
         thresholds,
         ledger: Arc::new(SqlDecisionLedger::new(db.clone())),
+        read_models: Arc::new(SqlReadModels::new(db.clone())),
         db,
         store,
         clock,

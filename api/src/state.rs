@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use restock_application::agent::AgentMetrics;
-use restock_application::ports::{Clock, DecisionLedger, EventStore};
+use restock_application::ports::{Clock, DecisionLedger, EventStore, ReadModels, ReplyStatus};
 use restock_application::thresholds::Thresholds;
 use restock_application::{CommandContext, Executed, Outcome, ProductCommands};
 use restock_domain::{ProductCommand, Sku};
@@ -25,6 +25,8 @@ pub struct AppState {
     pub thresholds: Arc<Thresholds>,
     /// What the agent decided on each trigger, for refill audits.
     pub ledger: Arc<dyn DecisionLedger>,
+    /// The read tables, as API shapes.
+    pub read_models: Arc<dyn ReadModels>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<TokenKeys>,
     pub wake: Wakeup,
@@ -53,7 +55,7 @@ impl AppState {
         };
         let stored = |e: &Executed| {
             let (status, body) = render(e);
-            (status.as_u16(), body)
+            (reply_status(status), body)
         };
         match self.commands.execute(ctx, sku, command, &stored).await? {
             Outcome::Executed(executed) => {
@@ -64,11 +66,21 @@ impl AppState {
                 Ok(respond(status, body))
             }
             Outcome::Replayed(record) => {
-                let status = StatusCode::from_u16(record.status)
+                let status = StatusCode::from_u16(record.status.code())
                     .map_err(|e| ApiError::internal(format!("stored status: {e}")))?;
                 Ok(respond(status, record.body))
             }
         }
+    }
+}
+
+/// The kind of success a command answered with, as the store keeps it. Commands answer only
+/// 201, 200 or 204 (`routes`); a replay maps it back through `ReplyStatus::code`.
+fn reply_status(status: StatusCode) -> ReplyStatus {
+    match status {
+        StatusCode::CREATED => ReplyStatus::Created,
+        StatusCode::NO_CONTENT => ReplyStatus::NoContent,
+        _ => ReplyStatus::Done,
     }
 }
 

@@ -3,6 +3,7 @@
 //! The file is read by [`crate::demand_csv`] (the reader `restock backtest` uses too), whole
 //! and validated before anything is written, so a bad row keeps nothing of the upload.
 
+use crate::ports::ReplyStatus;
 use crate::product_commands::{CommandContext, CommandError, IdempotencyRequest, ProductCommands};
 use restock_domain::ProductCommand;
 
@@ -18,7 +19,7 @@ pub async fn record_demand_history(
     ctx: &CommandContext,
     history: DemandHistory,
 ) -> Result<(), CommandError> {
-    let no_render = |_: &crate::Executed| (201u16, serde_json::Value::Null);
+    let no_render = |_: &crate::Executed| (ReplyStatus::Created, serde_json::Value::Null);
     for (sku, days) in history.by_sku {
         let per_sku = CommandContext {
             idempotency: ctx.idempotency.as_ref().map(|req| IdempotencyRequest {

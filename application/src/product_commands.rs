@@ -7,7 +7,7 @@
 
 use crate::ports::{
     AppendError, AppendRequest, Clock, CommitListener, EventMetadata, EventStore,
-    IdempotencyRecord, NewEvent, RecordedEvent, StoreError, StreamAlias, StreamId,
+    IdempotencyRecord, NewEvent, RecordedEvent, ReplyStatus, StoreError, StreamAlias, StreamId,
 };
 use crate::product_state::{load_product, ProductState};
 use chrono::{DateTime, SubsecRound, Utc};
@@ -97,9 +97,9 @@ pub enum Outcome {
     Replayed(IdempotencyRecord),
 }
 
-/// The response stored with an idempotency key: (HTTP status, body). Rendered by the caller,
-/// which owns the wire format, and stored atomically with the events.
-pub type Render<'a> = &'a (dyn Fn(&Executed) -> (u16, Value) + Send + Sync);
+/// The reply stored with an idempotency key: what kind of success, and the body. Rendered by
+/// the caller, which owns the wire format, and stored atomically with the events.
+pub type Render<'a> = &'a (dyn Fn(&Executed) -> (ReplyStatus, Value) + Send + Sync);
 
 pub struct ProductCommands {
     store: Arc<dyn EventStore>,

@@ -6,8 +6,8 @@
 
 use crate::forecast::{forecast_product, DemandSeries, ForecastResult, MAX_FIT_DAYS};
 use crate::ports::{
-    DemandDay, DemandReader, ForecastPoint, ForecastRepository, HistoryPoint, StoreError,
-    StoredForecast, StreamId,
+    DemandDay, DemandReader, ForecastPoint, ForecastRepository, HistoryPoint, ReplyStatus,
+    StoreError, StoredForecast, StreamId,
 };
 use crate::product_commands::{CommandContext, CommandError, Executed, Outcome, ProductCommands};
 use chrono::{DateTime, Days, SubsecRound, Utc};
@@ -162,7 +162,7 @@ impl Thresholds {
         let command = ProductCommand::RecalculateReorderPoint {
             point: result.to_reorder_point(now),
         };
-        let ignore = |_: &Executed| (200u16, serde_json::Value::Null);
+        let ignore = |_: &Executed| (ReplyStatus::Done, serde_json::Value::Null);
         let changed = match self.commands.execute(&ctx, sku, command, &ignore).await? {
             Outcome::Executed(e) => !e.recorded.is_empty(),
             Outcome::Replayed(_) => false,

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use restock_application::ports::{
     AppendError, AppendRequest, EventMetadata, EventStore, IdempotencyRecord, NewEvent, Position,
-    RecordedEvent, Snapshot, StreamAlias, StreamId,
+    RecordedEvent, ReplyStatus, Snapshot, StreamAlias, StreamId,
 };
 use restock_domain::TenantId;
 use restock_infrastructure::event_store::event_store_for;
@@ -126,7 +126,7 @@ fn idempotency(key: &str) -> IdempotencyRecord {
     IdempotencyRecord {
         key: key.to_owned(),
         request_hash: format!("hash-of-{key}"),
-        status: 201,
+        status: ReplyStatus::Created,
         body: json!({ "answer": key }),
     }
 }

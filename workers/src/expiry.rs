@@ -6,6 +6,7 @@
 //! released meanwhile, or already expired by another server's sweeper, makes the command a no-op,
 //! so any number of servers can sweep the same database without double expiry.
 
+use restock_application::ports::ReplyStatus;
 use restock_application::{CommandContext, Executed, ProductCommands};
 use restock_domain::{ProductCommand, ReservationId, Sku, TenantId};
 use restock_infrastructure::read_models::reservations;
@@ -50,7 +51,7 @@ impl ExpirySweeper {
         let mut tx = self.db.begin_read().await?;
         let due = reservations::due(&mut tx, now, BATCH).await?;
         tx.commit().await?;
-        let ignore = |_: &Executed| (200u16, serde_json::Value::Null);
+        let ignore = |_: &Executed| (ReplyStatus::Done, serde_json::Value::Null);
         let mut expired = 0;
         for r in due {
             let (Ok(tenant), Ok(sku), Ok(id)) = (

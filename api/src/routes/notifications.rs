@@ -7,8 +7,8 @@ use crate::routes::products::{decode_cursor, encode_cursor, next_page};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
+use restock_application::ports::PageRequest;
 use restock_application::views::{NotificationView, Page};
-use restock_infrastructure::read_models::notifications::{self, NotificationRow};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -42,28 +42,11 @@ pub async fn list_notifications(
 ) -> Result<Json<Page<NotificationView>>, ApiError> {
     let limit = page_limit(params.limit)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
-    let tenant = caller.tenant.as_str();
-    let mut tx = app.db.begin_tenant_read(tenant).await?;
-    let mut items = notifications::list(&mut tx, tenant, after.as_deref(), limit + 1).await?;
-    tx.commit().await?;
+    let page = PageRequest {
+        after,
+        limit: limit + 1,
+    };
+    let mut items = app.read_models.notifications(&caller.tenant, &page).await?;
     let next_cursor = next_page(&mut items, limit).map(|last| encode_cursor(&last.id));
-    Ok(Json(Page {
-        items: items.into_iter().map(notification_view).collect(),
-        next_cursor,
-    }))
-}
-
-/// A notification row as the API shows it.
-fn notification_view(n: NotificationRow) -> NotificationView {
-    NotificationView {
-        id: n.id,
-        kind: n.kind,
-        sku: n.sku,
-        severity: n.severity,
-        message: n.message,
-        trigger_event_id: n.trigger_event_id,
-        created_at: n.created_at,
-        delivery: n.delivery,
-        attempts: n.attempts,
-    }
+    Ok(Json(Page { items, next_cursor }))
 }

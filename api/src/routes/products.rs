@@ -12,12 +12,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
-use restock_application::ports::StreamId;
+use restock_application::ports::{PageRequest, ProductFilter, StreamId};
 use restock_application::views::{CommandResult, EventView, MovementView, Page, ProductRead};
 use restock_application::{load_product_as_of, Executed, ProductView};
 use restock_domain::{ProductCommand, ProductDetails, ProductEvent, Quantity, Sku};
-use restock_infrastructure::read_models::movements::{self, Movement};
-use restock_infrastructure::read_models::products;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -348,11 +346,11 @@ pub async fn get_product(
             as_of: Some(as_of),
         }));
     }
-    let mut tx = app.db.begin_tenant_read(caller.tenant.as_str()).await?;
-    let view = products::get(&mut tx, caller.tenant.as_str(), sku.as_str())
+    let view = app
+        .read_models
+        .product(&caller.tenant, &sku)
         .await?
         .ok_or_else(|| ApiError::not_found("no product with this sku"))?;
-    tx.commit().await?;
     Ok(Json(ProductRead {
         product: view,
         as_of: None,
@@ -391,17 +389,18 @@ pub async fn list_products(
 ) -> Result<Json<Page<ProductView>>, ApiError> {
     let limit = page_limit(params.limit)?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
-    let tenant = caller.tenant.as_str();
-    let mut tx = app.db.begin_tenant_read(tenant).await?;
-    let mut items = products::list(
-        &mut tx,
-        tenant,
-        params.below_min,
-        after.as_deref(),
-        limit + 1,
-    )
-    .await?;
-    tx.commit().await?;
+    let filter = ProductFilter {
+        below_min: params.below_min,
+        text: None,
+    };
+    let page = PageRequest {
+        after,
+        limit: limit + 1,
+    };
+    let mut items = app
+        .read_models
+        .products(&caller.tenant, &filter, &page)
+        .await?;
     let next_cursor = next_page(&mut items, limit).map(|last| encode_cursor(&last.sku));
     Ok(Json(Page { items, next_cursor }))
 }
@@ -473,34 +472,21 @@ pub async fn product_movements(
     let sku = parse_sku(&sku)?;
     let limit = page_limit(params.limit)?;
     let after = after_version(params.after_version, params.cursor.as_deref())?;
-    let tenant = caller.tenant.as_str();
-    let mut tx = app.db.begin_tenant_read(tenant).await?;
-    let known = products::get(&mut tx, tenant, sku.as_str())
+    if app
+        .read_models
+        .product(&caller.tenant, &sku)
         .await?
-        .is_some();
-    let mut items = movements::list(&mut tx, tenant, sku.as_str(), after, limit + 1).await?;
-    tx.commit().await?;
-    if !known {
+        .is_none()
+    {
         return Err(ApiError::not_found("no product with this sku"));
     }
+    let mut items = app
+        .read_models
+        .movements(&caller.tenant, &sku, after, limit + 1)
+        .await?;
     let next_cursor =
         next_page(&mut items, limit).map(|last| encode_cursor(&last.version.to_string()));
-    Ok(Json(Page {
-        items: items.into_iter().map(movement_view).collect(),
-        next_cursor,
-    }))
-}
-
-/// A ledger row as the API shows it.
-fn movement_view(m: Movement) -> MovementView {
-    MovementView {
-        version: m.version,
-        kind: m.kind,
-        delta_on_hand: m.delta_on_hand,
-        on_hand_after: m.on_hand_after,
-        reference: m.reference,
-        occurred_at: m.occurred_at,
-    }
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// Trim a `limit + 1` page to `limit` and return the last item kept when there is more.

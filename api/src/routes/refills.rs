@@ -12,13 +12,13 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use restock_application::ports::PageRequest;
 use restock_application::refill_audit::{self as audit, AuditError, RefillAudit};
 use restock_application::views::{
     DecisionView, EventView, Page, RefillAuditView, RefillResult, RefillState, RefillView,
 };
 use restock_application::Executed;
 use restock_domain::{ProductCommand, Quantity, RefillId, RefillStatus, Sku, TenantId};
-use restock_infrastructure::read_models::refills::{self, RefillRow};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -64,34 +64,19 @@ pub async fn list_refills(
         })
         .transpose()?;
     let after = params.cursor.as_deref().map(decode_cursor).transpose()?;
-    let tenant = caller.tenant.as_str();
-    let mut tx = app.db.begin_tenant_read(tenant).await?;
-    let mut items = refills::list(&mut tx, tenant, status, after.as_deref(), limit + 1).await?;
-    tx.commit().await?;
+    let page = PageRequest {
+        after,
+        limit: limit + 1,
+    };
+    let mut items = app
+        .read_models
+        .refills(&caller.tenant, status, &page)
+        .await?;
     let next_cursor = next_page(&mut items, limit).map(|last| encode_cursor(&last.id));
-    Ok(Json(Page {
-        items: items.into_iter().map(refill_view).collect(),
-        next_cursor,
-    }))
+    Ok(Json(Page { items, next_cursor }))
 }
 
 /// A refill row as the API shows it.
-fn refill_view(r: RefillRow) -> RefillView {
-    RefillView {
-        id: r.id,
-        sku: r.sku,
-        quantity: r.quantity,
-        status: r.status,
-        decided_by: r.decided_by,
-        reason: r.reason,
-        trigger_event_id: r.trigger_event_id,
-        received_quantity: r.received_quantity,
-        created_at: r.created_at,
-        received_at: r.received_at,
-        cancelled_at: r.cancelled_at,
-    }
-}
-
 fn not_found() -> ApiError {
     ApiError::not_found("no refill with this id")
 }

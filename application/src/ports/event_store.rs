@@ -92,8 +92,53 @@ pub struct IdempotencyRecord {
     pub key: String,
     /// SHA-256 of what identifies the request (method, path, body), to detect key reuse.
     pub request_hash: String,
-    pub status: u16,
+    pub status: ReplyStatus,
     pub body: Value,
+}
+
+/// What kind of success a command's stored reply was. A front end maps it to its own wire
+/// (HTTP 201/200/204); the store keeps it as that same number, so replies recorded before this
+/// type existed read back unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u16", into = "u16")]
+pub enum ReplyStatus {
+    /// Something new exists (a product, a movement, a reservation, a refill).
+    Created,
+    /// The command changed or confirmed something that already existed.
+    Done,
+    /// Done, with nothing to say (a release).
+    NoContent,
+}
+
+impl ReplyStatus {
+    /// The number stored with an idempotency key (and the HTTP status it is answered with).
+    pub const fn code(self) -> u16 {
+        match self {
+            Self::Created => 201,
+            Self::Done => 200,
+            Self::NoContent => 204,
+        }
+    }
+
+    pub fn from_code(code: u16) -> Option<Self> {
+        [Self::Created, Self::Done, Self::NoContent]
+            .into_iter()
+            .find(|s| s.code() == code)
+    }
+}
+
+impl TryFrom<u16> for ReplyStatus {
+    type Error = String;
+
+    fn try_from(code: u16) -> Result<Self, Self::Error> {
+        Self::from_code(code).ok_or_else(|| format!("no reply status {code}"))
+    }
+}
+
+impl From<ReplyStatus> for u16 {
+    fn from(status: ReplyStatus) -> Self {
+        status.code()
+    }
 }
 
 /// The aggregate's state after the appended events, stored in the same transaction so that a

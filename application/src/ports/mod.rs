@@ -5,9 +5,11 @@ pub mod commits;
 pub mod decisions;
 pub mod demand;
 pub mod event_store;
+pub mod read_models;
 
 pub use clock::{Clock, SystemClock};
 pub use commits::CommitListener;
 pub use decisions::{DecisionLedger, RecordedDecision};
 pub use demand::*;
 pub use event_store::*;
+pub use read_models::{PageRequest, ProductFilter, ReadModels};

@@ -114,7 +114,7 @@ where
             tenant,
             Param::Text(&record.key),
             Param::Text(&record.request_hash),
-            Param::Int4(i32::from(record.status)),
+            Param::Int4(i32::from(record.status.code())),
             Param::Json(&record.body),
         ];
         statement::<DB>(INSERT_IDEMPOTENCY, params)

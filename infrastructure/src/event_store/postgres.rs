@@ -227,7 +227,7 @@ impl PgBackend {
                 .bind(request.expected_version)
                 .bind(key.map(|k| &k.key))
                 .bind(key.map(|k| &k.request_hash))
-                .bind(key.map(|k| i32::from(k.status)))
+                .bind(key.map(|k| i32::from(k.status.code())))
                 .bind(key.map(|k| &k.body))
                 .bind(snapshot.map(|s| s.version))
                 .bind(snapshot.map(|s| s.schema))

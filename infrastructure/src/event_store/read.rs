@@ -6,7 +6,7 @@ use super::store::{statement, stream_params, Dialect, Param};
 use super::{known_prefix, micros};
 use chrono::{DateTime, Utc};
 use restock_application::ports::{
-    IdempotencyRecord, LoadedStream, RecordedEvent, Snapshot, StoreError, StreamId,
+    IdempotencyRecord, LoadedStream, RecordedEvent, ReplyStatus, Snapshot, StoreError, StreamId,
 };
 use restock_domain::TenantId;
 use sqlx::{Executor, FromRow, IntoArguments, Pool};
@@ -164,7 +164,10 @@ where
     Ok(Some(IdempotencyRecord {
         key,
         request_hash,
-        status: u16::try_from(status).map_err(StoreError::new)?,
+        status: u16::try_from(status)
+            .ok()
+            .and_then(ReplyStatus::from_code)
+            .ok_or_else(|| StoreError::new(format!("stored reply status {status} is unknown")))?,
         body: DB::json(&row, 3)?,
     }))
 }

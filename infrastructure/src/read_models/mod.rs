@@ -7,5 +7,6 @@ pub mod forecasts;
 pub mod movements;
 pub mod notifications;
 pub mod products;
+pub mod queries;
 pub mod refills;
 pub mod reservations;

@@ -137,11 +137,13 @@ pub async fn get(
     Ok(row.map(ProductView::from))
 }
 
-/// A page of products ordered by sku, after the `after` sku (the cursor).
+/// A page of products ordered by sku, after the `after` sku (the cursor), optionally only those
+/// below (or not below) their minimum and those whose name or sku contains `text` (any case).
 pub async fn list(
     tx: &mut DbTx,
     tenant: &str,
     below_min: Option<bool>,
+    text: Option<&str>,
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ProductView>, sqlx::Error> {
@@ -150,11 +152,29 @@ pub async fn list(
         Some(false) => "AND NOT below_min",
         None => "",
     };
+    // LIKE's own wildcards in the text are matched literally.
+    let pattern = text.map(|t| {
+        let escaped = t
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let text_filter = if pattern.is_some() {
+        "AND (lower(name) LIKE $4 ESCAPE '\\' OR lower(sku) LIKE $4 ESCAPE '\\')"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM products WHERE tenant_id = $1 AND sku > $2 {filter} \
+        "SELECT {COLUMNS} FROM products WHERE tenant_id = $1 AND sku > $2 {filter} {text_filter} \
          ORDER BY sku LIMIT $3"
     );
-    let rows = fetch_all!(tx, ProductRow, &sql, tenant, after.unwrap_or(""), limit)?;
+    let after = after.unwrap_or("");
+    let rows = match &pattern {
+        Some(p) => fetch_all!(tx, ProductRow, &sql, tenant, after, limit, p)?,
+        None => fetch_all!(tx, ProductRow, &sql, tenant, after, limit)?,
+    };
     Ok(rows.into_iter().map(ProductView::from).collect())
 }
 

@@ -17,6 +17,7 @@ use restock_application::agent::chat::{canonical_json, sha256_hex};
 use restock_application::agent::{
     Agent, AgentMetrics, ChatModel, CircuitBreaker, Decision, LlmBackend, ToolCall, TriggerStatus,
 };
+use restock_application::ports::ReplyStatus;
 use restock_application::{
     CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,
 };
@@ -435,7 +436,7 @@ impl AgentWorker {
             decided_by: decision.decider.clone(),
             trigger_event_id: Some(trigger),
         };
-        let render = |_: &Executed| (201u16, json!({ "refill_id": refill_id }));
+        let render = |_: &Executed| (ReplyStatus::Created, json!({ "refill_id": refill_id }));
         match self.commands.execute(&ctx, &sku, command, &render).await {
             Ok(Outcome::Executed(_)) => {
                 Ok(json!({ "status": "requested", "refill_id": refill_id }))

@@ -1,0 +1,70 @@
+//! The read side as the front ends query it (HTTP routes, the tool layer, chat, MCP): every
+//! query is scoped to one tenant, and every answer is an API shape (`views`), never a row.
+
+use super::StoreError;
+use crate::views::{MovementView, NotificationView, RefillView};
+use crate::ProductView;
+use async_trait::async_trait;
+use restock_domain::{RefillStatus, Sku, TenantId};
+
+/// A page of a list in key order: items after `after` (exclusive), at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+impl PageRequest {
+    pub fn first(limit: i64) -> Self {
+        Self { after: None, limit }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    /// Only products below (true) or not below (false) their minimum.
+    pub below_min: Option<bool>,
+    /// Case-insensitive substring of the name or the sku.
+    pub text: Option<String>,
+}
+
+#[async_trait]
+pub trait ReadModels: Send + Sync + 'static {
+    /// Products ordered by sku; the page's `after` is a sku.
+    async fn products(
+        &self,
+        tenant: &TenantId,
+        filter: &ProductFilter,
+        page: &PageRequest,
+    ) -> Result<Vec<ProductView>, StoreError>;
+
+    async fn product(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+    ) -> Result<Option<ProductView>, StoreError>;
+
+    /// Ledger rows after `after_version`, oldest first.
+    async fn movements(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        after_version: i64,
+        limit: i64,
+    ) -> Result<Vec<MovementView>, StoreError>;
+
+    /// Refills in creation order; the page's `after` is a refill id.
+    async fn refills(
+        &self,
+        tenant: &TenantId,
+        status: Option<RefillStatus>,
+        page: &PageRequest,
+    ) -> Result<Vec<RefillView>, StoreError>;
+
+    /// Notifications in creation order; the page's `after` is a notification id.
+    async fn notifications(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Vec<NotificationView>, StoreError>;
+}
