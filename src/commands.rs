@@ -5,7 +5,6 @@ use crate::cli::{
 };
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
-use restock_api::routes::refills::audit_view;
 use restock_api::server::{runners, token_keys};
 use restock_api::{RunningServer, ServerConfig};
 use restock_application::demand_import::{parse_demand_csv, record_demand_history};
@@ -223,7 +222,7 @@ async fn replay(url: &str, args: ReplayArgs) -> anyhow::Result<()> {
         )
         .await?
         {
-            audits.push(serde_json::to_value(audit_view(&audit))?);
+            audits.push(serde_json::to_value(audit.view())?);
         }
     }
     out["refill_audits"] = serde_json::Value::Array(audits);

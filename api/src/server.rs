@@ -5,8 +5,11 @@ use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
 use restock_application::agent::{AgentMetrics, ChatModel};
-use restock_application::ports::{Clock, EventStore, SystemClock};
+use restock_application::ports::{
+    Clock, DecisionLedger, EventStore, ForecastRepository, ReadModels, SystemClock,
+};
 use restock_application::thresholds::Thresholds;
+use restock_application::tools::Tools;
 use restock_application::ProductCommands;
 use restock_infrastructure::event_store::event_store_for;
 use restock_infrastructure::llm::{LlmSetupError, OpenAiClient};
@@ -127,16 +130,26 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         ProductCommands::new(store.clone(), clock.clone())
             .with_commit_listener(Arc::new(wake.clone())),
     );
+    let forecasts: Arc<dyn ForecastRepository> = Arc::new(SqlForecasts::new(db.clone()));
     let thresholds = Arc::new(Thresholds {
         commands: commands.clone(),
         demand: Arc::new(SqlDemandReader::new(db.clone())),
-        forecasts: Arc::new(SqlForecasts::new(db.clone())),
+        forecasts: forecasts.clone(),
     });
+    let ledger: Arc<dyn DecisionLedger> = Arc::new(SqlDecisionLedger::new(db.clone()));
+    let read_models: Arc<dyn ReadModels> = Arc::new(SqlReadModels::new(db.clone()));
+    let tools = Arc::new(Tools::new(
+        read_models.clone(),
+        forecasts,
+        ledger.clone(),
+        commands.clone(),
+    ));
     AppState {
         commands,
         thresholds,
-        ledger: Arc::new(SqlDecisionLedger::new(db.clone())),
-        read_models: Arc::new(SqlReadModels::new(db.clone())),
+        ledger,
+        read_models,
+        tools,
         db,
         store,
         clock,

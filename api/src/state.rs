@@ -8,6 +8,7 @@ use axum::Json;
 use restock_application::agent::AgentMetrics;
 use restock_application::ports::{Clock, DecisionLedger, EventStore, ReadModels, ReplyStatus};
 use restock_application::thresholds::Thresholds;
+use restock_application::tools::Tools;
 use restock_application::{CommandContext, Executed, Outcome, ProductCommands};
 use restock_domain::{ProductCommand, Sku};
 use restock_infrastructure::tokens::TokenKeys;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub ledger: Arc<dyn DecisionLedger>,
     /// The read tables, as API shapes.
     pub read_models: Arc<dyn ReadModels>,
+    /// The tool layer: what chat, MCP and the dashboard call.
+    pub tools: Arc<Tools>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<TokenKeys>,
     pub wake: Wakeup,

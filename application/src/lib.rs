@@ -10,6 +10,7 @@ pub mod product_state;
 pub mod product_view;
 pub mod refill_audit;
 pub mod thresholds;
+pub mod tools;
 pub mod views;
 
 pub use product_commands::{

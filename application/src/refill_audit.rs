@@ -12,6 +12,7 @@ use crate::ports::{
     DecisionLedger, EventStore, RecordedDecision, RecordedEvent, StoreError, StreamId,
 };
 use crate::product_state::decode;
+use crate::views::{DecisionView, EventView, RefillAuditView, RefillView as RefillShape};
 use crate::ProductView;
 use chrono::{DateTime, Utc};
 use restock_domain::{Decider, Product, ProductEvent, RefillId, RefillStatus, Sku, TenantId};
@@ -53,6 +54,54 @@ pub struct RefillAudit {
     pub decision: Option<RecordedDecision>,
     pub events: Vec<RecordedEvent>,
     pub replayed: Option<ReplayedDecision>,
+}
+
+impl RefillAudit {
+    /// The audit as API.md shows it (`GET /v1/refills/{id}/audit`, `restock replay`, the
+    /// `explain_refill` tool).
+    pub fn view(&self) -> RefillAuditView {
+        let a = self;
+        let r = &a.refill;
+        let decision = a.decision.as_ref().map(|d| {
+            let x = &d.decision;
+            DecisionView {
+                decider: x.decider.clone(),
+                model: x.model.clone(),
+                tool_calls: x.tool_calls.clone(),
+                rationale: x.rationale.clone(),
+                fallback_reason: x.fallback_reason.clone(),
+                fallback_detail: x.fallback_detail.clone(),
+                prompt_sha256: x.prompt_sha256.clone(),
+                prompt_version: x.prompt_version.clone(),
+                usage: x.usage,
+                latency_ms: x.latency_ms,
+                decided_at: d.decided_at,
+                llm: x.llm.clone(),
+                context: x.context.clone(),
+            }
+        });
+        RefillAuditView {
+            refill: RefillShape {
+                id: r.id.to_string(),
+                sku: r.sku.clone(),
+                quantity: r.quantity,
+                status: r.status,
+                decided_by: r.decided_by.clone(),
+                reason: r.reason.clone(),
+                trigger_event_id: r.trigger_event_id.map(|id| id.to_string()),
+                received_quantity: r.received_quantity,
+                created_at: r.created_at,
+                received_at: r.received_at,
+                cancelled_at: r.cancelled_at,
+            },
+            trigger: a.trigger.as_ref().map(EventView::from),
+            state_at_trigger: a.state_at_trigger.clone(),
+            threshold: a.threshold.clone(),
+            decision,
+            events: a.events.iter().map(EventView::from).collect(),
+            replayed_decision: a.replayed.clone(),
+        }
+    }
 }
 
 /// The product a refill belongs to, within the tenant (`None`: no such refill for this tenant).

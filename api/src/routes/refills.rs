@@ -13,10 +13,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use restock_application::ports::PageRequest;
-use restock_application::refill_audit::{self as audit, AuditError, RefillAudit};
-use restock_application::views::{
-    DecisionView, EventView, Page, RefillAuditView, RefillResult, RefillState, RefillView,
-};
+use restock_application::refill_audit::{self as audit, AuditError};
+use restock_application::views::{Page, RefillAuditView, RefillResult, RefillState, RefillView};
 use restock_application::Executed;
 use restock_domain::{ProductCommand, Quantity, RefillId, RefillStatus, Sku, TenantId};
 use serde::Deserialize;
@@ -223,49 +221,5 @@ pub async fn refill_audit(
     let found =
         audit::refill_audit(app.ledger.as_ref(), app.store.as_ref(), &caller.tenant, id).await?;
     let audit = found.ok_or_else(not_found)?;
-    Ok(Json(audit_view(&audit)))
-}
-
-/// The audit as API.md shows it (also printed by `restock replay`).
-pub fn audit_view(a: &RefillAudit) -> RefillAuditView {
-    let r = &a.refill;
-    let decision = a.decision.as_ref().map(|d| {
-        let x = &d.decision;
-        DecisionView {
-            decider: x.decider.clone(),
-            model: x.model.clone(),
-            tool_calls: x.tool_calls.clone(),
-            rationale: x.rationale.clone(),
-            fallback_reason: x.fallback_reason.clone(),
-            fallback_detail: x.fallback_detail.clone(),
-            prompt_sha256: x.prompt_sha256.clone(),
-            prompt_version: x.prompt_version.clone(),
-            usage: x.usage,
-            latency_ms: x.latency_ms,
-            decided_at: d.decided_at,
-            llm: x.llm.clone(),
-            context: x.context.clone(),
-        }
-    });
-    RefillAuditView {
-        refill: RefillView {
-            id: r.id.to_string(),
-            sku: r.sku.clone(),
-            quantity: r.quantity,
-            status: r.status,
-            decided_by: r.decided_by.clone(),
-            reason: r.reason.clone(),
-            trigger_event_id: r.trigger_event_id.map(|id| id.to_string()),
-            received_quantity: r.received_quantity,
-            created_at: r.created_at,
-            received_at: r.received_at,
-            cancelled_at: r.cancelled_at,
-        },
-        trigger: a.trigger.as_ref().map(EventView::from),
-        state_at_trigger: a.state_at_trigger.clone(),
-        threshold: a.threshold.clone(),
-        decision,
-        events: a.events.iter().map(EventView::from).collect(),
-        replayed_decision: a.replayed.clone(),
-    }
+    Ok(Json(audit.view()))
 }

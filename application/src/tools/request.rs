@@ -1,0 +1,296 @@
+//! Tool arguments: the JSON a caller sends, checked against the schema's types (unknown fields
+//! refused) and parsed into domain types once, so that the code running a tool only ever sees
+//! a valid [`ToolRequest`].
+
+use super::catalog::ToolName;
+use super::ToolError;
+use chrono::{DateTime, Utc};
+use restock_domain::{Quantity, RefillStatus, Sku};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Rows a list tool returns when the caller does not say (and the API's default page).
+pub const DEFAULT_LIMIT: i64 = 50;
+/// The most rows one call returns (the API's largest page).
+pub const MAX_LIMIT: i64 = 500;
+const MAX_REASON_CHARS: usize = 500;
+const MAX_TEXT_CHARS: usize = 200;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListProductsArgs {
+    /// Only products below (true) or not below (false) their minimum.
+    below_min: Option<bool>,
+    /// Part of a product's name or sku, any case.
+    #[schema(max_length = 200)]
+    query: Option<String>,
+    /// 1-500, default 50.
+    #[schema(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckStockArgs {
+    /// The product's sku. Give this or `name`.
+    sku: Option<String>,
+    /// The product's name, or a part of it that names one product.
+    #[schema(max_length = 200)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockHistoryArgs {
+    sku: String,
+    /// RFC 3339; the product as the system knew it then. Now when omitted.
+    as_of: Option<DateTime<Utc>>,
+    /// The most recent movements to return, 1-500, default 50.
+    #[schema(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GetForecastArgs {
+    sku: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+enum StatusArg {
+    Requested,
+    Received,
+    Cancelled,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListRefillsArgs {
+    status: Option<StatusArg>,
+    /// 1-500, default 50.
+    #[schema(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainRefillArgs {
+    refill_id: Uuid,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListNotificationsArgs {
+    /// 1-500, default 50.
+    #[schema(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefillStockArgs {
+    sku: String,
+    /// Units to order.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    quantity: i64,
+    /// Why, in a sentence; recorded with the refill.
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetMinStockArgs {
+    sku: String,
+    /// A number pins the minimum; null hands it back to the forecast. Required.
+    #[serde(deserialize_with = "present")]
+    #[schema(required = true, minimum = 0, maximum = 1_000_000_000)]
+    quantity: Option<i64>,
+}
+
+/// A field that must be present but may be null (serde otherwise reads a missing `Option` as
+/// null, and "clear the minimum" must be said, not implied).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Option::<i64>::deserialize(d)
+}
+
+/// A product named by sku, or by (part of) its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductRef {
+    Sku(Sku),
+    Name(String),
+}
+
+/// A validated tool call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToolRequest {
+    ListProducts {
+        below_min: Option<bool>,
+        text: Option<String>,
+        limit: i64,
+    },
+    CheckStock(ProductRef),
+    StockHistory {
+        sku: Sku,
+        as_of: Option<DateTime<Utc>>,
+        limit: i64,
+    },
+    GetForecast {
+        sku: Sku,
+    },
+    ListRefills {
+        status: Option<RefillStatus>,
+        limit: i64,
+    },
+    ExplainRefill {
+        refill_id: Uuid,
+    },
+    ListNotifications {
+        limit: i64,
+    },
+    RefillStock {
+        sku: Sku,
+        quantity: Quantity,
+        reason: String,
+    },
+    SetMinStock {
+        sku: Sku,
+        quantity: Option<Quantity>,
+    },
+}
+
+fn invalid(detail: impl Into<String>) -> ToolError {
+    ToolError::InvalidArguments(detail.into())
+}
+
+fn args<T: DeserializeOwned>(tool: ToolName, arguments: &Value) -> Result<T, ToolError> {
+    // A call without arguments may arrive as null; that is an empty object.
+    let arguments = if arguments.is_null() {
+        &Value::Object(Default::default())
+    } else {
+        arguments
+    };
+    serde_json::from_value(arguments.clone()).map_err(|e| invalid(format!("{tool}: {e}")))
+}
+
+fn sku(raw: &str) -> Result<Sku, ToolError> {
+    Sku::parse(raw).map_err(|e| invalid(e.to_string()))
+}
+
+fn limit(raw: Option<i64>) -> Result<i64, ToolError> {
+    match raw {
+        None => Ok(DEFAULT_LIMIT),
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(n) => Err(invalid(format!("limit must be 1 to {MAX_LIMIT}, got {n}"))),
+    }
+}
+
+fn text(field: &str, raw: Option<String>, max: usize) -> Result<Option<String>, ToolError> {
+    match raw.map(|t| t.trim().to_owned()) {
+        Some(t) if t.is_empty() => Ok(None),
+        Some(t) if t.chars().count() > max => {
+            Err(invalid(format!("{field} must be at most {max} characters")))
+        }
+        other => Ok(other),
+    }
+}
+
+impl ToolRequest {
+    /// Parse a call by tool name and JSON arguments.
+    pub fn parse(name: &str, arguments: &Value) -> Result<Self, ToolError> {
+        let tool = ToolName::parse(name).ok_or_else(|| ToolError::UnknownTool(name.to_owned()))?;
+        Ok(match tool {
+            ToolName::ListProducts => {
+                let a: ListProductsArgs = args(tool, arguments)?;
+                Self::ListProducts {
+                    below_min: a.below_min,
+                    text: text("query", a.query, MAX_TEXT_CHARS)?,
+                    limit: limit(a.limit)?,
+                }
+            }
+            ToolName::CheckStock => {
+                let a: CheckStockArgs = args(tool, arguments)?;
+                let name = text("name", a.name, MAX_TEXT_CHARS)?;
+                match (a.sku, name) {
+                    (Some(s), None) => Self::CheckStock(ProductRef::Sku(sku(&s)?)),
+                    (None, Some(n)) => Self::CheckStock(ProductRef::Name(n)),
+                    _ => return Err(invalid("check_stock needs exactly one of sku or name")),
+                }
+            }
+            ToolName::StockHistory => {
+                let a: StockHistoryArgs = args(tool, arguments)?;
+                Self::StockHistory {
+                    sku: sku(&a.sku)?,
+                    as_of: a.as_of,
+                    limit: limit(a.limit)?,
+                }
+            }
+            ToolName::GetForecast => {
+                let a: GetForecastArgs = args(tool, arguments)?;
+                Self::GetForecast { sku: sku(&a.sku)? }
+            }
+            ToolName::ListRefills => {
+                let a: ListRefillsArgs = args(tool, arguments)?;
+                Self::ListRefills {
+                    status: a.status.map(|s| match s {
+                        StatusArg::Requested => RefillStatus::Requested,
+                        StatusArg::Received => RefillStatus::Received,
+                        StatusArg::Cancelled => RefillStatus::Cancelled,
+                    }),
+                    limit: limit(a.limit)?,
+                }
+            }
+            ToolName::ExplainRefill => {
+                let a: ExplainRefillArgs = args(tool, arguments)?;
+                Self::ExplainRefill {
+                    refill_id: a.refill_id,
+                }
+            }
+            ToolName::ListNotifications => {
+                let a: ListNotificationsArgs = args(tool, arguments)?;
+                Self::ListNotifications {
+                    limit: limit(a.limit)?,
+                }
+            }
+            ToolName::RefillStock => {
+                let a: RefillStockArgs = args(tool, arguments)?;
+                let reason = text("reason", Some(a.reason), MAX_REASON_CHARS)?
+                    .ok_or_else(|| invalid("reason must not be empty"))?;
+                Self::RefillStock {
+                    sku: sku(&a.sku)?,
+                    quantity: Quantity::positive(a.quantity).map_err(|e| invalid(e.to_string()))?,
+                    reason,
+                }
+            }
+            ToolName::SetMinStock => {
+                let a: SetMinStockArgs = args(tool, arguments)?;
+                Self::SetMinStock {
+                    sku: sku(&a.sku)?,
+                    quantity: a
+                        .quantity
+                        .map(Quantity::new)
+                        .transpose()
+                        .map_err(|e| invalid(e.to_string()))?,
+                }
+            }
+        })
+    }
+
+    pub fn name(&self) -> ToolName {
+        match self {
+            Self::ListProducts { .. } => ToolName::ListProducts,
+            Self::CheckStock(_) => ToolName::CheckStock,
+            Self::StockHistory { .. } => ToolName::StockHistory,
+            Self::GetForecast { .. } => ToolName::GetForecast,
+            Self::ListRefills { .. } => ToolName::ListRefills,
+            Self::ExplainRefill { .. } => ToolName::ExplainRefill,
+            Self::ListNotifications { .. } => ToolName::ListNotifications,
+            Self::RefillStock { .. } => ToolName::RefillStock,
+            Self::SetMinStock { .. } => ToolName::SetMinStock,
+        }
+    }
+}
