@@ -37,6 +37,12 @@ impl Quantity {
         }
     }
 
+    /// `raw` brought into `1..=MAX`: for quantities the engine computes itself (a policy's
+    /// order size), whose bounds were already applied, so there is no error to report.
+    pub fn clamped_positive(raw: i64) -> Self {
+        Self(raw.clamp(1, i64::from(Self::MAX)) as u32)
+    }
+
     pub fn get(self) -> i64 {
         i64::from(self.0)
     }

@@ -3,7 +3,7 @@
 //! the same inputs (the audit's `replayed_decision`).
 
 use chrono::{DateTime, Utc};
-use restock_domain::{MinimumSource, Product, Quantity, ReorderPoint};
+use restock_domain::{MinimumSource, Product, Quantity, ReorderPoint, Sku};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -34,7 +34,7 @@ pub struct Threshold {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentContext {
     pub tenant: String,
-    pub sku: String,
+    pub sku: Sku,
     pub name: String,
     pub on_hand: i64,
     pub reserved: i64,
@@ -83,7 +83,7 @@ impl AgentContext {
         };
         Some(Self {
             tenant: tenant.to_owned(),
-            sku: sku.to_string(),
+            sku: sku.clone(),
             name: details.name.clone(),
             on_hand: product.on_hand,
             reserved: product.reserved,

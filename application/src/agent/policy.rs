@@ -8,6 +8,7 @@
 
 use super::context::AgentContext;
 use super::tools::{Severity, ToolCall};
+use restock_domain::Quantity;
 
 pub struct PolicyDecision {
     pub calls: Vec<ToolCall>,
@@ -47,7 +48,8 @@ pub fn decide(ctx: &AgentContext) -> PolicyDecision {
     rationale.push('.');
     let mut calls = vec![ToolCall::RefillStock {
         sku: ctx.sku.clone(),
-        quantity,
+        // In 1..=max_refill, which is itself at most Quantity::MAX.
+        quantity: Quantity::clamped_positive(quantity),
         reason: format!(
             "{} below minimum {}: order up to {target}",
             ctx.available,
@@ -87,13 +89,14 @@ mod tests {
     use crate::agent::context::{Threshold, TriggerRef};
     use crate::agent::tools::{validate, validate_set};
     use chrono::Utc;
+    use restock_domain::Sku;
     use restock_domain::{Quantity, ReorderPoint};
     use uuid::Uuid;
 
     fn ctx(available: i64, minimum: i64) -> AgentContext {
         AgentContext {
             tenant: "t".into(),
-            sku: "A".into(),
+            sku: Sku::parse("A").expect("sku"),
             name: "Apple".into(),
             on_hand: available,
             reserved: 0,
@@ -121,7 +124,7 @@ mod tests {
 
     fn refill_quantity(d: &PolicyDecision) -> i64 {
         match d.calls.first() {
-            Some(ToolCall::RefillStock { quantity, .. }) => *quantity,
+            Some(ToolCall::RefillStock { quantity, .. }) => quantity.get(),
             other => panic!("expected a refill first, got {other:?}"),
         }
     }

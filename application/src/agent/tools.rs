@@ -3,6 +3,7 @@
 //! no unknown fields), then the business rules (the trigger's own sku, a quantity in bounds).
 
 use super::context::AgentContext;
+use restock_domain::{Quantity, Sku};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::fmt;
@@ -38,15 +39,15 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ToolCall {
     CheckStock {
-        sku: String,
+        sku: Sku,
     },
     RefillStock {
-        sku: String,
-        quantity: i64,
+        sku: Sku,
+        quantity: Quantity,
         reason: String,
     },
     NotifyManager {
-        sku: Option<String>,
+        sku: Option<Sku>,
         message: String,
         severity: Severity,
     },
@@ -215,16 +216,17 @@ fn text(name: &str, field: &str, value: &str, max: usize) -> Result<(), Rejectio
     Ok(())
 }
 
-fn own_sku(name: &str, sku: &str, ctx: &AgentContext) -> Result<(), Rejection> {
-    if sku == ctx.sku {
-        Ok(())
+/// The sku a call names, parsed, and only if it is the trigger's own product.
+fn own_sku(name: &str, raw: &str, ctx: &AgentContext) -> Result<Sku, Rejection> {
+    if raw == ctx.sku.as_str() {
+        Ok(ctx.sku.clone())
     } else {
         // The trigger's product is the only one this decision may touch, in this tenant.
         Err(Rejection::new(
             "wrong_sku",
             format!(
-                "{name} names sku {sku:?}, the decision is about {:?}",
-                ctx.sku
+                "{name} names sku {raw:?}, the decision is about {:?}",
+                ctx.sku.as_str()
             ),
         ))
     }
@@ -262,13 +264,13 @@ pub fn validate(name: &str, args: &Value, ctx: &AgentContext) -> Result<ToolCall
     match name {
         CHECK_STOCK => {
             let a: CheckArgs = schema(name, args)?;
-            own_sku(name, &a.sku, ctx)?;
-            Ok(ToolCall::CheckStock { sku: a.sku })
+            let sku = own_sku(name, &a.sku, ctx)?;
+            Ok(ToolCall::CheckStock { sku })
         }
         REFILL_STOCK => {
             let a: RefillArgs = schema(name, args)?;
             text(name, "reason", &a.reason, MAX_REASON_CHARS)?;
-            own_sku(name, &a.sku, ctx)?;
+            let sku = own_sku(name, &a.sku, ctx)?;
             let max = ctx.max_refill();
             if !(1..=max).contains(&a.quantity) {
                 return Err(Rejection::new(
@@ -277,19 +279,21 @@ pub fn validate(name: &str, args: &Value, ctx: &AgentContext) -> Result<ToolCall
                 ));
             }
             Ok(ToolCall::RefillStock {
-                sku: a.sku,
-                quantity: a.quantity,
+                sku,
+                quantity: Quantity::clamped_positive(a.quantity),
                 reason: a.reason,
             })
         }
         NOTIFY_MANAGER => {
             let a: NotifyArgs = schema(name, args)?;
             text(name, "message", &a.message, MAX_MESSAGE_CHARS)?;
-            if let Some(sku) = &a.sku {
-                own_sku(name, sku, ctx)?;
-            }
+            let sku = a
+                .sku
+                .as_deref()
+                .map(|s| own_sku(name, s, ctx))
+                .transpose()?;
             Ok(ToolCall::NotifyManager {
-                sku: a.sku,
+                sku,
                 message: a.message,
                 severity: a.severity,
             })
@@ -343,7 +347,7 @@ mod tests {
     fn ctx() -> AgentContext {
         AgentContext {
             tenant: "t".into(),
-            sku: "A".into(),
+            sku: Sku::parse("A").expect("sku"),
             name: "A".into(),
             on_hand: 4,
             reserved: 0,
@@ -420,10 +424,11 @@ mod tests {
 
     #[test]
     fn the_set_needs_an_effect_and_at_most_one_refill() {
-        let check = ToolCall::CheckStock { sku: "A".into() };
+        let a = Sku::parse("A").expect("sku");
+        let check = ToolCall::CheckStock { sku: a.clone() };
         let refill = ToolCall::RefillStock {
-            sku: "A".into(),
-            quantity: 1,
+            sku: a,
+            quantity: Quantity::clamped_positive(1),
             reason: "r".into(),
         };
         let code = |calls: &[ToolCall]| validate_set(calls).err().map(|e| e.code);

@@ -181,7 +181,7 @@ pub fn run(products: usize, movements: usize, seed: u64) -> Outcome {
                                 let id = RefillId(Uuid::now_v7());
                                 let request = ProductCommand::RequestRefill {
                                     refill_id: id,
-                                    quantity: q(quantity),
+                                    quantity,
                                     reason: String::new(),
                                     decided_by: restock_domain::Decider::Policy,
                                     trigger_event_id: None,

@@ -127,7 +127,7 @@ pub async fn record_decision(
              decision, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         tenant,
         trigger_event_id,
-        &decision.context.sku,
+        decision.context.sku.as_str(),
         decision.decider.to_string(),
         &decision.model,
         &decision.fallback_reason,

@@ -21,7 +21,7 @@ use restock_application::ports::ReplyStatus;
 use restock_application::{
     CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,
 };
-use restock_domain::{ProductCommand, ProductError, Quantity, RefillId, Sku, TenantId};
+use restock_domain::{ProductCommand, ProductError, RefillId, Sku, TenantId};
 use restock_infrastructure::read_models::decisions::{self, TriggerRow};
 use restock_infrastructure::read_models::notifications::{self, NewNotification};
 use restock_infrastructure::{Db, DbError};
@@ -363,7 +363,7 @@ impl AgentWorker {
                             tenant: tenant.as_str(),
                             id: &id,
                             kind: "agent",
-                            sku: sku.as_deref(),
+                            sku: sku.as_ref().map(Sku::as_str),
                             severity: severity.as_str(),
                             message,
                             trigger_event_id: Some(trigger.to_string()),
@@ -413,9 +413,6 @@ impl AgentWorker {
             return Ok(Value::Null);
         };
         let refill_id = RefillId(effect);
-        let (Ok(sku), Ok(quantity)) = (Sku::parse(sku), Quantity::positive(*quantity)) else {
-            return Ok(json!({ "status": "skipped", "detail": "invalid sku or quantity" }));
-        };
         let key = format!("agent:{trigger}:{index}");
         let request_hash = sha256_hex(&canonical_json(&json!({
             "call": call.record(), "refill_id": refill_id, "key": key,
@@ -431,13 +428,13 @@ impl AgentWorker {
         };
         let command = ProductCommand::RequestRefill {
             refill_id,
-            quantity,
+            quantity: *quantity,
             reason: reason.clone(),
             decided_by: decision.decider.clone(),
             trigger_event_id: Some(trigger),
         };
         let render = |_: &Executed| (ReplyStatus::Created, json!({ "refill_id": refill_id }));
-        match self.commands.execute(&ctx, &sku, command, &render).await {
+        match self.commands.execute(&ctx, sku, command, &render).await {
             Ok(Outcome::Executed(_)) => {
                 Ok(json!({ "status": "requested", "refill_id": refill_id }))
             }
