@@ -2,13 +2,11 @@
 
 use crate::{fetch_all, DbTx};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Movement {
     pub version: i64,
     #[sqlx(rename = "type")]
-    #[serde(rename = "type")]
     pub kind: String,
     pub delta_on_hand: i64,
     pub on_hand_after: i64,

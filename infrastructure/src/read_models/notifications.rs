@@ -5,9 +5,8 @@
 
 use crate::{execute, fetch_all, DbTx};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct NotificationRow {
     #[sqlx(rename = "notification_id")]
     pub id: String,

@@ -3,9 +3,8 @@
 use crate::{execute, fetch_all, fetch_optional, DbTx};
 use chrono::{DateTime, Utc};
 use restock_domain::{Decider, RefillStatus};
-use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RefillRow {
     #[sqlx(rename = "refill_id")]
     pub id: String,
