@@ -132,6 +132,10 @@ pub struct AgentArgs {
     #[arg(long, env = "RESTOCK_LLM_BREAKER_COOLDOWN", default_value = "60s",
           value_parser = llm_duration("RESTOCK_LLM_BREAKER_COOLDOWN"))]
     pub llm_breaker_cooldown: Duration,
+    /// tool_choice sent to the LLM server: auto (works with every server) or required
+    /// (falls back to auto once if the server refuses it)
+    #[arg(long, env = "RESTOCK_LLM_TOOL_CHOICE", default_value = "auto")]
+    pub llm_tool_choice: restock_application::agent::ToolChoice,
     /// Notifications are also POSTed here as JSON (every tenant), with retries
     #[arg(long, env = "RESTOCK_WEBHOOK_URL", value_parser = webhook_url)]
     pub webhook_url: Option<String>,
@@ -159,6 +163,7 @@ impl AgentArgs {
                 breaker_threshold: self.llm_breaker_threshold,
                 breaker_cooldown: self.llm_breaker_cooldown,
                 calls_per_day: self.llm_calls_per_day,
+                tool_choice: self.llm_tool_choice,
                 ..LlmConfig::new(url.clone(), self.llm_api_key.clone(), model.clone())
             }),
         };

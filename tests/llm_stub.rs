@@ -32,6 +32,8 @@ enum Mode {
     Status(u16),
     /// Answer a valid call, but only after this long.
     Slow(Duration),
+    /// Like llama.cpp's Python server: 500 to `tool_choice: "required"`, these calls otherwise.
+    RefuseRequired(Vec<(String, String)>),
 }
 
 /// A request as the stub saw it: its Authorization header and its JSON body.
@@ -122,6 +124,7 @@ async fn reply(State(stub): State<Stub>, headers: HeaderMap, Json(body): Json<Va
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let choice = body["tool_choice"].as_str().map(str::to_owned);
     stub.requests.lock().expect("requests").push((auth, body));
     let mode = stub.mode.lock().expect("mode").clone();
     match mode {
@@ -135,6 +138,12 @@ async fn reply(State(stub): State<Stub>, headers: HeaderMap, Json(body): Json<Va
             )
                 .into_response()
         }
+        Mode::RefuseRequired(_) if choice.as_deref() == Some("required") => (
+            AxumStatus::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": { "message": "tool_choice required is not supported" } })),
+        )
+            .into_response(),
+        Mode::RefuseRequired(calls) => Json(completion(&calls, None)).into_response(),
         Mode::Slow(delay) => {
             tokio::time::sleep(delay).await;
             Json(completion(&[refill_call("A", 7)], None)).into_response()
@@ -219,7 +228,8 @@ async fn a_valid_tool_call_is_executed_and_the_request_speaks_openai(backend: Ba
     let (auth, request) = stub.last_request();
     assert_eq!(auth.as_deref(), Some("Bearer test-key"));
     assert_eq!(request["model"], MODEL);
-    assert_eq!(request["tool_choice"], "required");
+    // `auto` by default: every server accepts it (llama.cpp's refuses `required`).
+    assert_eq!(request["tool_choice"], "auto");
     assert_eq!(request["messages"][0]["role"], "system");
     assert!(
         request["messages"][1]["content"]
@@ -644,7 +654,37 @@ async fn notifications_are_delivered_to_the_webhook_with_retries(backend: Backen
     );
 }
 
+/// `RESTOCK_LLM_TOOL_CHOICE=required` against a server that refuses it: the same decision is
+/// asked again with `auto` (no fallback to the policy, nothing recorded as a failure), and the
+/// server is not sent `required` again.
+async fn a_refused_required_tool_choice_is_asked_again_with_auto(backend: Backend) {
+    let stub = Stub::start().await;
+    stub.set(Mode::RefuseRequired(vec![refill_call("A", 7)]));
+    let app = start(backend, &stub, |llm| {
+        llm.tool_choice = restock_application::agent::ToolChoice::Required
+    })
+    .await;
+    let t = app.manager("shop");
+    cross(&app, &t, "A").await;
+    let (refill, audit) = refill_of(&app, &t, "A").await;
+    assert_eq!(refill["decided_by"], format!("llm:{MODEL}"), "{audit}");
+    assert_eq!(audit["decision"]["fallback_reason"], Value::Null);
+    let choices: Vec<Value> = stub
+        .requests
+        .lock()
+        .expect("requests")
+        .iter()
+        .map(|(_, body)| body["tool_choice"].clone())
+        .collect();
+    assert_eq!(choices, [json!("required"), json!("auto")]);
+    cross(&app, &t, "B").await;
+    refill_of(&app, &t, "B").await;
+    assert_eq!(stub.last_request().1["tool_choice"], "auto");
+    assert_eq!(stub.calls(), 3, "required is not tried again");
+}
+
 on_both_stores!(
+    a_refused_required_tool_choice_is_asked_again_with_auto,
     a_valid_tool_call_is_executed_and_the_request_speaks_openai,
     every_bad_reply_falls_back_to_the_policy_with_its_reason,
     the_budget_stops_calls_when_spent,

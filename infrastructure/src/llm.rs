@@ -6,10 +6,13 @@
 //! is an answer, and retrying it spends the budget twice), and never past the caller's deadline.
 
 use async_trait::async_trait;
-use restock_application::agent::{ChatError, ChatModel, ChatReply, LlmConfig, RawToolCall, Usage};
+use restock_application::agent::{
+    ChatError, ChatModel, ChatReply, LlmConfig, RawToolCall, ToolChoice, Usage,
+};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -25,6 +28,8 @@ pub struct OpenAiClient {
     http: reqwest::Client,
     url: String,
     config: LlmConfig,
+    /// Set the first time the server refused `tool_choice: "required"`; `auto` from then on.
+    required_refused: AtomicBool,
 }
 
 impl OpenAiClient {
@@ -41,11 +46,50 @@ impl OpenAiClient {
             http,
             url: format!("{base}/chat/completions"),
             config,
+            required_refused: AtomicBool::new(false),
         })
     }
 
+    /// The `tool_choice` this server gets now.
+    pub fn tool_choice(&self) -> ToolChoice {
+        match self.config.tool_choice {
+            ToolChoice::Required if !self.required_refused.load(Ordering::Relaxed) => {
+                ToolChoice::Required
+            }
+            _ => ToolChoice::Auto,
+        }
+    }
+
+    /// One request with the current `tool_choice`. A server that refuses `required` (a 4xx or
+    /// 5xx naming nothing else: llama.cpp's Python server answers 500) is asked again at once
+    /// with `auto`, which every server accepts, and keeps getting `auto`: the refusal is a
+    /// property of the server, not of this request, and it is logged once.
     async fn once(&self, request: &Value, timeout: Duration) -> Result<ChatReply, ChatError> {
-        let mut req = self.http.post(&self.url).json(request).timeout(timeout);
+        let choice = self.tool_choice();
+        match self.send(request, choice, timeout).await {
+            Err(ChatError::Status(status)) if choice == ToolChoice::Required && status != 429 => {
+                self.required_refused.store(true, Ordering::Relaxed);
+                tracing::warn!(
+                    status,
+                    "the LLM server refused tool_choice \"required\"; sending \"auto\" from now on"
+                );
+                self.send(request, ToolChoice::Auto, timeout).await
+            }
+            outcome => outcome,
+        }
+    }
+
+    async fn send(
+        &self,
+        request: &Value,
+        choice: ToolChoice,
+        timeout: Duration,
+    ) -> Result<ChatReply, ChatError> {
+        let mut body = request.clone();
+        if let Some(fields) = body.as_object_mut().filter(|b| b.contains_key("tools")) {
+            fields.insert("tool_choice".into(), Value::from(choice.as_str()));
+        }
+        let mut req = self.http.post(&self.url).json(&body).timeout(timeout);
         if let Some(key) = &self.config.api_key {
             req = req.bearer_auth(key.expose_secret());
         }

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio::time::Instant;
 
 /// Bumped whenever the prompt's wording or shape changes; recorded with every decision.
-pub const PROMPT_VERSION: &str = "agent-v1";
+pub const PROMPT_VERSION: &str = "agent-v2";
 
 const SYSTEM_PROMPT: &str = "You are the replenishment agent of Restock, an inventory system. \
 A product has just fallen below its minimum stock and no purchase request is open for it. \
@@ -117,8 +117,8 @@ pub fn chat_request(model: &str, ctx: &AgentContext) -> Value {
             { "role": "user", "content": format!("Product below its minimum:\n{}", facts(ctx)) },
         ],
         "tools": tool_schemas(ctx),
-        // Ollama ignores it and LM Studio may still answer in text: the reply is checked anyway.
-        "tool_choice": "required",
+        // No `tool_choice` here: which value a server accepts is a property of the server, so
+        // the adapter adds it (`LlmConfig::tool_choice`). The reply is checked either way.
         "parallel_tool_calls": true,
         "temperature": 0,
     })

@@ -25,6 +25,43 @@ pub struct LlmConfig {
     pub breaker_cooldown: Duration,
     /// LLM decisions per tenant per UTC day; the policy decides once it is spent.
     pub calls_per_day: u32,
+    /// What `tool_choice` the adapter sends (`RESTOCK_LLM_TOOL_CHOICE`).
+    pub tool_choice: ToolChoice,
+}
+
+/// How strongly the request asks for a tool call. Servers differ: OpenAI and vLLM accept
+/// `required`; llama.cpp's Python server refuses it with HTTP 500 (it takes `auto` or a named
+/// function); Ollama ignores the field. `auto` works everywhere, and a reply without a tool call
+/// is refused by the agent anyway (`no_tool_call`), so it is the default. `required` is sent
+/// as asked, and the adapter falls back to `auto` for good the first time a server refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ToolChoice {
+    #[default]
+    Auto,
+    Required,
+}
+
+impl ToolChoice {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Required => "required",
+        }
+    }
+}
+
+impl std::str::FromStr for ToolChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "required" => Ok(Self::Required),
+            other => Err(format!(
+                "RESTOCK_LLM_TOOL_CHOICE must be auto or required, got {other:?}"
+            )),
+        }
+    }
 }
 
 impl LlmConfig {
@@ -39,6 +76,7 @@ impl LlmConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(60),
             calls_per_day: 500,
+            tool_choice: ToolChoice::Auto,
         }
     }
 }
