@@ -71,15 +71,38 @@ async fn seed(app: &TestApp, t: &str) -> String {
         ("SALT-3", "Sea salt <fine> & \"coarse\"", 80),
     ] {
         let body = json!({ "name": name, "lead_time_days": 7 });
-        ok(app.put(&format!("/v1/products/{sku}"), t, body).await, "register").await;
+        ok(
+            app.put(&format!("/v1/products/{sku}"), t, body).await,
+            "register",
+        )
+        .await;
         let body = json!({ "quantity": on_hand, "reference": "opening stock" });
-        ok(app.post(&format!("/v1/products/{sku}/receipts"), t, body).await, "receive").await;
+        ok(
+            app.post(&format!("/v1/products/{sku}/receipts"), t, body)
+                .await,
+            "receive",
+        )
+        .await;
     }
-    ok(app.put(&format!("/v1/products/{OTHER}/min-stock"), t, json!({ "quantity": 20 })).await, "min").await;
+    ok(
+        app.put(
+            &format!("/v1/products/{OTHER}/min-stock"),
+            t,
+            json!({ "quantity": 20 }),
+        )
+        .await,
+        "min",
+    )
+    .await;
     let imported = app.import_csv(t, demand_csv(BELOW, 120, 12.0)).await;
     assert_eq!(imported.status, StatusCode::CREATED, "{:?}", imported.body);
     app.settle().await;
-    ok(app.post("/v1/jobs/recompute-thresholds", t, json!({})).await, "recompute").await;
+    ok(
+        app.post("/v1/jobs/recompute-thresholds", t, json!({}))
+            .await,
+        "recompute",
+    )
+    .await;
     eventually("the forecast minimum", || async {
         app.product(t, BELOW).await["min_stock_source"] == "forecast"
     })
@@ -92,12 +115,20 @@ async fn seed(app: &TestApp, t: &str) -> String {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // Sell down below the minimum: the agent decides on the crossing and orders a refill.
     let sale = json!({ "quantity": 300 - minimum + 5, "reference": "busy weekend" });
-    ok(app.post(&format!("/v1/products/{BELOW}/sales"), t, sale).await, "sell").await;
+    ok(
+        app.post(&format!("/v1/products/{BELOW}/sales"), t, sale)
+            .await,
+        "sell",
+    )
+    .await;
     let first_refill = || async {
         let r = app.get("/v1/refills", t).await;
         r.body["items"][0]["id"].as_str().map(str::to_owned)
     };
-    eventually("the agent's refill", || async { first_refill().await.is_some() }).await;
+    eventually("the agent's refill", || async {
+        first_refill().await.is_some()
+    })
+    .await;
     let refill = first_refill().await.expect("a refill");
     app.settle().await;
     refill
@@ -134,8 +165,17 @@ async fn the_dashboard_works_in_a_real_browser() {
         .expect("node runs");
     println!("{}", String::from_utf8_lossy(&output.stdout));
     eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-    assert!(output.status.success(), "the browser tests failed (output above)");
-    for page in ["login", "products", "product", "refill-audit", "notifications"] {
+    assert!(
+        output.status.success(),
+        "the browser tests failed (output above)"
+    );
+    for page in [
+        "login",
+        "products",
+        "product",
+        "refill-audit",
+        "notifications",
+    ] {
         let file = shots.join(format!("{page}.png"));
         assert!(file.exists(), "{} was written", file.display());
     }

@@ -6,10 +6,10 @@
 use super::layout::{self};
 use super::{tool_error_page, Session};
 use crate::state::AppState;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::extract::rejection::FormRejection;
 use axum::Form;
 use restock_application::ports::ReplyStatus;
 use restock_application::tools::ToolError;

@@ -3,10 +3,10 @@
 use super::layout::{self, notice, Page};
 use super::SESSION_COOKIE;
 use crate::state::AppState;
+use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::extract::rejection::FormRejection;
 use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -43,7 +43,10 @@ pub struct LoginForm {
 }
 
 /// Check the token like the API does and keep it in an HttpOnly, SameSite=Strict cookie.
-pub async fn login(State(app): State<AppState>, form: Result<Form<LoginForm>, FormRejection>) -> Response {
+pub async fn login(
+    State(app): State<AppState>,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
     let token = form.map(|f| f.0.token).unwrap_or_default();
     let token = token.trim();
     let refused = |m: &str| {
@@ -68,9 +71,8 @@ pub async fn login(State(app): State<AppState>, form: Result<Form<LoginForm>, Fo
         Err(e) => return refused(&format!("This token was refused: {e}.")),
     };
     let max_age = (claims.exp - chrono::Utc::now().timestamp()).max(0);
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}"
-    );
+    let cookie =
+        format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}");
     let mut response = Redirect::to("/").into_response();
     match HeaderValue::from_str(&cookie) {
         Ok(value) => {

@@ -7,8 +7,8 @@ use super::layout::{self, notice, Page};
 use super::products::{action_forms, done_message};
 use super::{text, tool_error_page, Session};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -77,7 +77,9 @@ pub async fn page(
         Ok(h) => h,
         // Before the product existed: say so, and show it as it is now.
         Err(ToolError::NotFound(m)) if as_of.is_some() => {
-            problems.push(format!("{m}: it did not exist yet. Showing it as it is now."));
+            problems.push(format!(
+                "{m}: it did not exist yet. Showing it as it is now."
+            ));
             args.as_object_mut().map(|a| a.remove("as_of"));
             match session.tool(&app, "stock_history", args).await {
                 Ok(h) => h,
@@ -265,8 +267,10 @@ fn summary(payload: &Value) -> String {
     };
     let mut out = Vec::new();
     for (k, v) in fields {
+        // The type is its own column; empty fields say nothing.
         let v = match v {
-            Value::Object(_) | Value::Array(_) => continue,
+            Value::Object(_) | Value::Array(_) | Value::Null => continue,
+            _ if k == "type" => continue,
             other => text(other),
         };
         out.push(format!("{k}: {v}"));

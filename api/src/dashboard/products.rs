@@ -5,8 +5,8 @@
 use super::layout::{self, notice, Page};
 use super::{text, Session};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
@@ -53,7 +53,10 @@ pub async fn page(
     } else {
         StatusCode::OK
     };
-    layout::respond(status, layout::page("Products", Page::Products, Some(&session), body))
+    layout::respond(
+        status,
+        layout::page("Products", Page::Products, Some(&session), body),
+    )
 }
 
 /// The table alone, for htmx's search-as-you-type.

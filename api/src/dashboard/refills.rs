@@ -6,10 +6,10 @@ use super::layout::{self, notice, Page};
 use super::products::done_message;
 use super::{text, tool_error_page, Session};
 use crate::state::AppState;
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::Form;
 use maud::{html, Markup};
 use restock_application::ports::ReplyStatus;
@@ -33,7 +33,10 @@ pub async fn list(
     session: Session,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Response {
-    let status = query.ok().and_then(|q| q.0.status).filter(|s| !s.is_empty());
+    let status = query
+        .ok()
+        .and_then(|q| q.0.status)
+        .filter(|s| !s.is_empty());
     let mut args = json!({ "limit": ROWS });
     if let Some(s) = &status {
         args["status"] = json!(s);

@@ -99,7 +99,13 @@ impl Dash {
             .await
     }
 
-    async fn post(&self, path: &str, token: Option<&str>, origin: Option<&str>, form: &str) -> Reply {
+    async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+        form: &str,
+    ) -> Reply {
         let mut request = Request::post(path)
             .header(header::HOST, HOST)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
@@ -142,16 +148,28 @@ async fn pages_escape_tenant_text_and_carry_the_security_headers() {
     let dash = Dash::start().await;
     let r = dash.get("/", Some(&dash.manager)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{}", r.body);
+    assert!(
+        r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{}",
+        r.body
+    );
     assert!(!r.body.contains(EVIL), "the name is rendered inert");
-    assert_eq!(r.headers[header::CONTENT_SECURITY_POLICY], CONTENT_SECURITY_POLICY);
-    let csp = r.headers[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii");
+    assert_eq!(
+        r.headers[header::CONTENT_SECURITY_POLICY],
+        CONTENT_SECURITY_POLICY
+    );
+    let csp = r.headers[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii");
     assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"));
     assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
     assert_eq!(r.headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     // Every script the page loads is one of ours; none is inline.
     for chunk in r.body.split("<script").skip(1) {
-        assert!(chunk.starts_with(" src=\"/ui/assets/"), "inline or foreign script: {chunk:.80}");
+        assert!(
+            chunk.starts_with(" src=\"/ui/assets/"),
+            "inline or foreign script: {chunk:.80}"
+        );
     }
     // The product page too (its title, heading and timeline all carry the name).
     let r = dash.get("/ui/products/EVIL-1", Some(&dash.viewer)).await;
@@ -159,13 +177,22 @@ async fn pages_escape_tenant_text_and_carry_the_security_headers() {
     assert!(!r.body.contains(EVIL));
     assert!(r.body.contains("&lt;script&gt;"));
     assert!(r.body.contains("id=\"timeline\""));
-    assert!(r.body.contains("user:ann"), "the timeline names who registered it");
+    assert!(
+        r.body.contains("user:ann"),
+        "the timeline names who registered it"
+    );
     // Assets come from the binary, typed, with nosniff.
     let js = dash.get("/ui/assets/htmx.min.js", None).await;
     assert_eq!(js.status, StatusCode::OK);
-    assert!(js.headers[header::CONTENT_TYPE].to_str().unwrap_or("").starts_with("text/javascript"));
+    assert!(js.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/javascript"));
     assert!(js.body.contains("htmx"));
-    assert_eq!(dash.get("/ui/assets/nope.js", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        dash.get("/ui/assets/nope.js", None).await.status,
+        StatusCode::NOT_FOUND
+    );
     dash.server.shutdown().await;
 }
 
@@ -178,13 +205,24 @@ async fn search_answers_an_html_fragment() {
     assert!(r.body.contains("<table class=\"products\">"), "{}", r.body);
     assert!(r.body.contains("data-sku=\"EVIL-1\""));
     assert!(r.body.contains("&lt;script&gt;"));
-    assert!(!r.body.contains("Act</button>"), "viewers get no action buttons");
-    let r = dash.get("/ui/products?q=nothing-like-it", Some(&dash.viewer)).await;
+    assert!(
+        !r.body.contains("Act</button>"),
+        "viewers get no action buttons"
+    );
+    let r = dash
+        .get("/ui/products?q=nothing-like-it", Some(&dash.viewer))
+        .await;
     assert!(r.body.contains("No products match."), "{}", r.body);
     // Managers get the quick actions, loaded as a fragment.
-    let r = dash.get("/ui/products/EVIL-1/actions", Some(&dash.manager)).await;
+    let r = dash
+        .get("/ui/products/EVIL-1/actions", Some(&dash.manager))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("action=\"/ui/products/EVIL-1/receive\""), "{}", r.body);
+    assert!(
+        r.body.contains("action=\"/ui/products/EVIL-1/receive\""),
+        "{}",
+        r.body
+    );
     assert!(!r.body.contains("<html"));
     dash.server.shutdown().await;
 }
@@ -197,7 +235,12 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_clears_it() {
     assert_eq!(r.headers[header::LOCATION], "/login");
 
     let r = dash
-        .post("/login", None, Some(ORIGIN), &format!("token={}", dash.manager))
+        .post(
+            "/login",
+            None,
+            Some(ORIGIN),
+            &format!("token={}", dash.manager),
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.headers[header::LOCATION], "/");
@@ -207,12 +250,16 @@ async fn login_sets_a_strict_http_only_cookie_and_logout_clears_it() {
         assert!(cookie.contains(flag), "{flag} missing from {cookie}");
     }
 
-    let r = dash.post("/login", None, Some(ORIGIN), "token=not-a-token").await;
+    let r = dash
+        .post("/login", None, Some(ORIGIN), "token=not-a-token")
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.headers.get(header::SET_COOKIE).is_none());
     assert!(r.body.contains("This token was refused"), "{}", r.body);
 
-    let r = dash.post("/logout", Some(&dash.manager), Some(ORIGIN), "").await;
+    let r = dash
+        .post("/logout", Some(&dash.manager), Some(ORIGIN), "")
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let cookie = r.headers[header::SET_COOKIE].to_str().expect("ascii");
     assert!(cookie.contains("Max-Age=0") && cookie.starts_with(&format!("{SESSION_COOKIE}=;")));
@@ -231,20 +278,36 @@ async fn cross_origin_and_viewer_posts_are_refused_and_change_nothing() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("sent from another site"), "{}", r.body);
     let r = dash.post(path, Some(&dash.manager), None, form).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "no Origin, no Referer: refused");
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "no Origin, no Referer: refused"
+    );
 
-    let r = dash.post(path, Some(&dash.viewer), Some(ORIGIN), form).await;
+    let r = dash
+        .post(path, Some(&dash.viewer), Some(ORIGIN), form)
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("signed in as a viewer"), "{}", r.body);
     let r = dash
-        .post("/ui/products/EVIL-1/min-stock", Some(&dash.viewer), Some(ORIGIN), "quantity=3")
+        .post(
+            "/ui/products/EVIL-1/min-stock",
+            Some(&dash.viewer),
+            Some(ORIGIN),
+            "quantity=3",
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     // The manager's own receipt from the page goes through, and is the only one recorded.
-    let r = dash.post(path, Some(&dash.manager), Some(ORIGIN), form).await;
+    let r = dash
+        .post(path, Some(&dash.manager), Some(ORIGIN), form)
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(r.headers[header::LOCATION], "/ui/products/EVIL-1?done=receive");
+    assert_eq!(
+        r.headers[header::LOCATION],
+        "/ui/products/EVIL-1?done=receive"
+    );
     dash.wait_for(|p| p["on_hand"] == 5).await;
     assert_eq!(dash.product().await["min_stock"], Value::Null);
     dash.server.shutdown().await;
@@ -254,15 +317,30 @@ async fn cross_origin_and_viewer_posts_are_refused_and_change_nothing() {
 async fn bad_input_gets_a_readable_page() {
     let dash = Dash::start().await;
     let r = dash
-        .post("/ui/products/EVIL-1/sell", Some(&dash.manager), Some(ORIGIN), "quantity=abc")
+        .post(
+            "/ui/products/EVIL-1/sell",
+            Some(&dash.manager),
+            Some(ORIGIN),
+            "quantity=abc",
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body.contains("Quantity must be a whole number from 1 to 1000000000"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("Quantity must be a whole number from 1 to 1000000000"),
+        "{}",
+        r.body
+    );
     assert!(r.body.starts_with("<!DOCTYPE html>"), "a page, not JSON");
 
     // Selling more than is there is refused by the domain's rule, said in words.
     let r = dash
-        .post("/ui/products/EVIL-1/sell", Some(&dash.manager), Some(ORIGIN), "quantity=9")
+        .post(
+            "/ui/products/EVIL-1/sell",
+            Some(&dash.manager),
+            Some(ORIGIN),
+            "quantity=9",
+        )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     assert!(r.body.contains("id=\"error-message\""));
