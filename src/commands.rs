@@ -97,6 +97,10 @@ async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Resu
             server.base_url()
         );
         println!("Interactive docs: {}/docs", server.base_url());
+        println!(
+            "Dashboard: open {}/login and paste the token above to sign in.",
+            server.base_url()
+        );
     } else {
         println!("Restock is running at {}", server.base_url());
     }

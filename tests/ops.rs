@@ -139,7 +139,20 @@ fn routed_operations(router_debug: &str) -> BTreeSet<String> {
 async fn every_route_is_documented_and_every_documented_operation_is_routed() {
     let app = TestApp::start(Backend::Sqlite).await;
     let router = restock_api::routes::router(app.server.state.clone());
-    let routed = routed_operations(&format!("{router:?}"));
+    let mut routed = routed_operations(&format!("{router:?}"));
+    // The HTML dashboard (`/`, `/login`, `/logout`, `/ui/...`: pages, forms and their assets) is
+    // not part of the JSON API, so it is not in the OpenAPI document; it is set aside here by
+    // exactly these paths, so any other undocumented route still fails this test.
+    let dashboard = |op: &String| {
+        let path = op.split_once(' ').map(|(_, p)| p).unwrap_or_default();
+        matches!(path, "/" | "/login" | "/logout") || path.starts_with("/ui/")
+    };
+    let pages: BTreeSet<String> = routed.iter().filter(|op| dashboard(op)).cloned().collect();
+    assert!(
+        pages.contains("GET /") && pages.contains("POST /login"),
+        "the dashboard is routed: {pages:?}"
+    );
+    routed.retain(|op| !dashboard(op));
     assert!(
         routed.len() >= 25 && routed.contains("PUT /v1/products/{sku}"),
         "the router's routes were read: {routed:?}"

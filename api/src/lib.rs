@@ -1,5 +1,6 @@
 //! The HTTP API (API.md) and the server that runs it with the projections.
 
+pub mod dashboard;
 pub mod extract;
 pub mod metrics;
 pub mod problem;

@@ -21,7 +21,7 @@
 //! `backtest`: `restock backtest` on ../shared/data/store-item-demand-sample.csv (its table, and
 //! throughput in series x days per second). Needs no database.
 //!
-//! Pick with `--only core|reservations|thresholds|backtest`; `--only commands` (figure 1),
+//! Pick with `--only core|reservations|thresholds|backtest|dashboard`; `--only commands` (figure 1),
 //! `--only rebuild --database-url URL` (figure 3 on a database a `core` run left) and
 //! `--only fitting` repeat one figure.
 
@@ -111,6 +111,80 @@ async fn main() -> anyhow::Result<()> {
         let bench = Bench::start().await?;
         thresholds(&bench, products).await?;
         bench.finish().await;
+    }
+    if wanted("dashboard") {
+        let bench = Bench::start().await?;
+        dashboard(&bench, 1_000, 200).await?;
+        bench.finish().await;
+    }
+    Ok(())
+}
+
+/// Dashboard page times (issue 14: p99 under 50 ms for a tenant with 1,000 products on
+/// PostgreSQL): each page fetched `n` times in a row with a session cookie, after a warm-up.
+async fn dashboard(bench: &Bench, products: usize, n: usize) -> anyhow::Result<()> {
+    use futures::StreamExt;
+    let seeded: Vec<anyhow::Result<()>> = futures::stream::iter(0..products)
+        .map(|p| {
+            let (client, base, token) = (&bench.client, &bench.base, &bench.token);
+            async move {
+                let sku = format!("D{p:05}");
+                put(client, base, token, &sku).await?;
+                stock(client, base, token, &sku, 10 + (p as i64 % 50)).await?;
+                // Every tenth below a manual minimum, so the page has both kinds to sort.
+                if p % 10 == 0 {
+                    let r = client
+                        .put(format!("{base}/v1/products/{sku}/min-stock"))
+                        .bearer_auth(token)
+                        .json(&json!({ "quantity": 100 }))
+                        .send()
+                        .await?;
+                    if !r.status().is_success() {
+                        bail!("min-stock {sku}: {}", r.status());
+                    }
+                }
+                Ok(())
+            }
+        })
+        .buffer_unordered(CLIENTS)
+        .collect()
+        .await;
+    seeded.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    wait_caught_up(&bench.server).await?;
+    let cookie = format!("restock_session={}", bench.token);
+    println!(
+        "
+[D] dashboard pages, {products} products, {n} sequential requests each (ms):"
+    );
+    for (name, path) in [
+        ("products (200 rows)", "/"),
+        ("search fragment", "/ui/products?q=D0004"),
+        ("one product", "/ui/products/D00042"),
+        ("refills", "/ui/refills"),
+        ("notifications", "/ui/notifications"),
+    ] {
+        let mut samples = Vec::with_capacity(n);
+        for i in 0..n + 10 {
+            let started = Instant::now();
+            let r = bench
+                .client
+                .get(format!("{}{path}", bench.base))
+                .header("cookie", &cookie)
+                .send()
+                .await?;
+            if r.status() != reqwest::StatusCode::OK {
+                bail!("{path}: {}", r.status());
+            }
+            r.bytes().await?;
+            if i >= 10 {
+                samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        println!(
+            "    {name:<22} p50 {:>6.2}  p99 {:>6.2}",
+            percentile(&mut samples, 0.50),
+            percentile(&mut samples, 0.99)
+        );
     }
     Ok(())
 }

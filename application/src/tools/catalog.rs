@@ -71,7 +71,8 @@ impl ToolName {
             }
             Self::StockHistory => {
                 "A product as it was at a past instant (as_of, RFC 3339; now when omitted) and \
-                 the stock movements up to then, newest last."
+                 the stock movements and events (each with its actor and causation) up to \
+                 then, newest last."
             }
             Self::GetForecast => {
                 "The latest demand forecast of a product: model, daily forecast with intervals, \

@@ -5,7 +5,7 @@ use super::request::ProductRef;
 use super::{ToolError, ToolRequest, Tools};
 use crate::ports::{PageRequest, ProductFilter, StreamId};
 use crate::refill_audit::{refill_audit, AuditError};
-use crate::views::MovementView;
+use crate::views::{EventView, MovementView};
 use crate::{load_product_as_of, ProductView};
 use restock_domain::{Sku, TenantId};
 use serde_json::{json, Value};
@@ -56,7 +56,13 @@ pub(super) async fn run(
                 None => product_by_sku(tools, tenant, sku).await?,
             };
             let movements = movements_until(tools, tenant, sku, product.version, *limit).await?;
-            Ok(json!({ "as_of": as_of, "product": product, "movements": movements }))
+            let events = events_until(tools, tenant, sku, product.version, *limit).await?;
+            Ok(json!({
+                "as_of": as_of,
+                "product": product,
+                "movements": movements,
+                "events": events,
+            }))
         }
         ToolRequest::GetForecast { sku } => {
             let forecast = tools.forecasts.get(tenant, sku).await?.ok_or_else(|| {
@@ -182,4 +188,23 @@ async fn movements_until(
             return Ok(kept.into());
         }
     }
+}
+
+/// The last `limit` events of the product's stream at or before `version`, oldest first, with
+/// who caused each (actor, causation): the timeline a person reads to see why stock moved.
+async fn events_until(
+    tools: &Tools,
+    tenant: &TenantId,
+    sku: &Sku,
+    version: i64,
+    limit: i64,
+) -> Result<Vec<EventView>, ToolError> {
+    let stream = StreamId::product(tenant, sku);
+    // Versions are 1-based and dense, so the window is read directly, not paged through.
+    let after = (version - limit).max(0);
+    let events = tools
+        .store
+        .read_stream(&stream, after, version - after)
+        .await?;
+    Ok(events.iter().map(EventView::from).collect())
 }

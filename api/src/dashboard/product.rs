@@ -1,0 +1,284 @@
+//! One product: its numbers, a chart of daily demand with the forecast, its interval band and the
+//! minimum (uPlot, values on hover and as a table), the event timeline with who caused each
+//! event, and the product "as of" a chosen time. Data: `check_stock`/`stock_history` and
+//! `get_forecast`.
+
+use super::layout::{self, notice, Page};
+use super::products::{action_forms, done_message};
+use super::{text, tool_error_page, Session};
+use crate::state::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use maud::{html, Markup};
+use restock_application::ports::StoredForecast;
+use restock_application::tools::ToolError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Days of history drawn before the forecast: enough to see seasonality, few enough to read.
+const HISTORY_DAYS: usize = 90;
+/// Events shown on the timeline (the most recent).
+const TIMELINE: i64 = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ProductQuery {
+    #[serde(default)]
+    as_of: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// `as_of` as typed: RFC 3339, or the `datetime-local` form (`2026-05-01T14:30`), read as UTC.
+pub fn parse_as_of(raw: &str) -> Result<DateTime<Utc>, String> {
+    let raw = raw.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(raw, format) {
+            return Ok(t.and_utc());
+        }
+    }
+    Err(format!(
+        "\"{raw}\" is not a time: use a date and time like 2026-05-01T14:30 (UTC)."
+    ))
+}
+
+pub async fn page(
+    State(app): State<AppState>,
+    session: Session,
+    Path(sku): Path<String>,
+    query: Result<Query<ProductQuery>, QueryRejection>,
+) -> Response {
+    let query = query.map(|q| q.0).unwrap_or_default();
+    let mut problems = Vec::new();
+    let as_of = match query.as_of.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => match parse_as_of(raw) {
+            Ok(t) => Some(t),
+            Err(m) => {
+                problems.push(m);
+                None
+            }
+        },
+    };
+    let mut args = json!({ "sku": sku, "limit": TIMELINE });
+    if let Some(t) = as_of {
+        args["as_of"] = json!(t.to_rfc3339());
+    }
+    let history = match app
+        .tools
+        .call(&session.caller(), "stock_history", &args)
+        .await
+    {
+        Ok(h) => h,
+        // Before the product existed: say so, and show it as it is now.
+        Err(ToolError::NotFound(m)) if as_of.is_some() => {
+            problems.push(format!(
+                "{m}: it did not exist yet. Showing it as it is now."
+            ));
+            args.as_object_mut().map(|a| a.remove("as_of"));
+            match session.tool(&app, "stock_history", args).await {
+                Ok(h) => h,
+                Err(page) => return page,
+            }
+        }
+        Err(e) => return tool_error_page(&e, &session),
+    };
+    let as_of = if history["as_of"].is_null() {
+        None
+    } else {
+        as_of
+    };
+    let forecast = match app
+        .tools
+        .call(&session.caller(), "get_forecast", &json!({ "sku": sku }))
+        .await
+    {
+        Ok(v) => serde_json::from_value::<StoredForecast>(v).ok(),
+        Err(ToolError::NotFound(_)) => None,
+        Err(e) => return tool_error_page(&e, &session),
+    };
+    let p = &history["product"];
+    let sku = text(&p["sku"]);
+    let body = html! {
+        h1 { (text(&p["name"])) " " span.muted { (sku) } }
+        @if let Some(done) = query.done.as_deref().and_then(done_message) { (notice("ok", done)) }
+        @for m in &problems { (notice("error", m)) }
+        section #as-of {
+            form.inline method="get" action={"/ui/products/" (sku)} {
+                label for="as_of" { "As of (UTC)" }
+                input #as_of type="datetime-local" name="as_of" step="1"
+                    value=[as_of.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())];
+                button type="submit" { "Show" }
+                @if as_of.is_some() { " " a href={"/ui/products/" (sku)} { "Back to now" } }
+            }
+            @if let Some(t) = as_of {
+                p.asof-banner #as-of-banner { "As the system knew it at " (t.to_rfc3339()) "." }
+            }
+        }
+        (facts(p))
+        @if session.is_manager() && as_of.is_none() {
+            section #actions { h2 { "Actions" } (action_forms(&sku, "product")) }
+        }
+        (chart(forecast.as_ref(), p))
+        (timeline(&history["events"]))
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    layout::respond(
+        status,
+        layout::page(&text(&p["name"]), Page::Products, Some(&session), body),
+    )
+}
+
+fn facts(p: &Value) -> Markup {
+    html! {
+        dl.facts #facts {
+            dt { "On hand" } dd #on-hand { (text(&p["on_hand"])) }
+            dt { "Reserved" } dd { (text(&p["reserved"])) }
+            dt { "Available" } dd { (text(&p["available"])) }
+            dt { "Minimum" } dd #minimum {
+                @if p["min_stock"].is_null() { "none" } @else { (text(&p["min_stock"])) }
+                " (" (text(&p["min_stock_source"])) ")"
+                @if p["below_min"].as_bool() == Some(true) { " " span.badge { "below minimum" } }
+            }
+            dt { "Lead time" } dd { (text(&p["lead_time_days"])) " days" }
+            dt { "Open refill" } dd {
+                @if let Some(id) = p["open_refill_id"].as_str() {
+                    a href={"/ui/refills/" (id)} { (id) }
+                } @else { "none" }
+            }
+            dt { "Version" } dd { (text(&p["version"])) " · updated " (text(&p["updated_at"])) }
+        }
+    }
+}
+
+/// The chart's data as one JSON attribute (escaped by maud, read by `dashboard.js`): days as
+/// unix seconds, then demand, forecast mean, lower, upper, minimum; `null` where a series has no
+/// value that day.
+fn chart(forecast: Option<&StoredForecast>, p: &Value) -> Markup {
+    let Some(f) = forecast else {
+        return html! {
+            section #demand {
+                h2 { "Demand and forecast" }
+                p.muted #no-forecast { "No forecast yet: import demand history and recompute thresholds." }
+            }
+        };
+    };
+    let minimum = p["min_stock"].as_i64().unwrap_or(f.reorder_point);
+    let start = f.history.len().saturating_sub(HISTORY_DAYS);
+    let history = &f.history[start..];
+    let mut days = Vec::new();
+    let (mut demand, mut mean, mut lower, mut upper, mut min) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for h in history {
+        days.push(day_seconds(h.date));
+        demand.push(json!(h.quantity));
+        mean.push(Value::Null);
+        lower.push(Value::Null);
+        upper.push(Value::Null);
+        min.push(json!(minimum));
+    }
+    for point in &f.forecast {
+        days.push(day_seconds(point.date));
+        demand.push(Value::Null);
+        mean.push(json!(round2(point.mean)));
+        lower.push(json!(round2(point.lower)));
+        upper.push(json!(round2(point.upper)));
+        min.push(json!(minimum));
+    }
+    let data = json!([days, demand, mean, lower, upper, min]).to_string();
+    html! {
+        section #demand {
+            h2 { "Demand and forecast" }
+            p.muted {
+                "Model " (f.model) ", computed " (f.computed_at.to_rfc3339())
+                ". Reorder point " (f.reorder_point) " (lead-time demand "
+                (round2(f.lead_time_demand)) " + safety stock " (round2(f.safety_stock)) ")."
+            }
+            div #demand-chart.chart data-series=(data) data-minimum=(minimum)
+                role="img" aria-label="Daily demand, forecast with its interval, and the minimum" {}
+            details {
+                summary { "Values as a table" }
+                table.values #forecast-table {
+                    thead { tr { th { "Date" } th.num { "Demand" } th.num { "Forecast" } th.num { "Lower" } th.num { "Upper" } th.num { "Minimum" } } }
+                    tbody {
+                        @for h in history {
+                            tr { td { (h.date) } td.num { (h.quantity) } td {} td {} td {} td.num { (minimum) } }
+                        }
+                        @for point in &f.forecast {
+                            tr.forecast { td { (point.date) } td {} td.num { (round2(point.mean)) }
+                                td.num { (round2(point.lower)) } td.num { (round2(point.upper)) } td.num { (minimum) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn day_seconds(date: chrono::NaiveDate) -> i64 {
+    date.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc().timestamp())
+        .unwrap_or_default()
+}
+
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The events, newest first, each with its actor and what caused it.
+fn timeline(events: &Value) -> Markup {
+    let empty = Vec::new();
+    let events = events.as_array().unwrap_or(&empty);
+    html! {
+        section #timeline {
+            h2 { "Timeline" }
+            table.events {
+                thead { tr { th { "#" } th { "When" } th { "Event" } th { "Who" } th { "Caused by" } th { "Details" } } }
+                tbody {
+                    @for e in events.iter().rev() {
+                        tr {
+                            td.num { (text(&e["version"])) }
+                            td { (text(&e["occurred_at"])) }
+                            td { (text(&e["type"])) }
+                            td.actor { (text(&e["metadata"]["actor"])) }
+                            td.mono { @if e["metadata"]["causation_id"].is_null() { "—" } @else { (text(&e["metadata"]["causation_id"])) } }
+                            td.mono.payload { (summary(&e["payload"])) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The payload's fields, short: enough to read what happened without opening the JSON.
+fn summary(payload: &Value) -> String {
+    let Some(fields) = payload.as_object() else {
+        return text(payload);
+    };
+    let mut out = Vec::new();
+    for (k, v) in fields {
+        // The type is its own column; empty fields say nothing.
+        let v = match v {
+            Value::Object(_) | Value::Array(_) | Value::Null => continue,
+            _ if k == "type" => continue,
+            other => text(other),
+        };
+        out.push(format!("{k}: {v}"));
+    }
+    let s = out.join(", ");
+    if s.chars().count() > 160 {
+        s.chars().take(160).chain("…".chars()).collect()
+    } else {
+        s
+    }
+}
