@@ -1,6 +1,7 @@
 //! The HTTP API (API.md) and the server that runs it with the projections.
 
 pub mod extract;
+pub mod mcp;
 pub mod metrics;
 pub mod problem;
 pub mod routes;

@@ -70,6 +70,8 @@ enum StatusArg {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRefillsArgs {
+    /// Inlined: a tool's schema travels alone (MCP, LLM tools), with no components to refer to.
+    #[schema(inline)]
     status: Option<StatusArg>,
     /// 1-500, default 50.
     #[schema(minimum = 1, maximum = 500)]
