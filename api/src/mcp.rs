@@ -60,11 +60,7 @@ pub enum AllowedHosts {
 impl Default for AllowedHosts {
     /// The loopback names, as the SDK does: a server on a laptop is safe without setup.
     fn default() -> Self {
-        Self::Only(vec![
-            "localhost".into(),
-            "127.0.0.1".into(),
-            "::1".into(),
-        ])
+        Self::Only(vec!["localhost".into(), "127.0.0.1".into(), "::1".into()])
     }
 }
 
@@ -123,12 +119,14 @@ fn is_authority(entry: &str) -> bool {
     if entry.contains(['/', '@', '?', '#', ' ']) {
         return false;
     }
-    match axum::http::uri::Authority::try_from(entry) {
-        Ok(authority) => {
-            !authority.host().is_empty() && (authority.port().is_some() || !entry.ends_with(':'))
-        }
-        Err(_) => false,
-    }
+    // `Authority` accepts any text after the colon; a port must be a number.
+    let port_ok = match entry.rsplit_once(':') {
+        Some((_, port)) if !entry.ends_with(']') => port.parse::<u16>().is_ok(),
+        _ => true,
+    };
+    port_ok
+        && axum::http::uri::Authority::try_from(entry)
+            .is_ok_and(|authority| !authority.host().is_empty())
 }
 
 /// The MCP server: the tool layer, and who is calling when the transport cannot say.

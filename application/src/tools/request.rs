@@ -176,7 +176,15 @@ fn args<T: DeserializeOwned>(tool: ToolName, arguments: &Value) -> Result<T, Too
     } else {
         arguments
     };
-    serde_json::from_value(arguments.clone()).map_err(|e| invalid(format!("{tool}: {e}")))
+    // The path names the argument that is wrong (`quantity: invalid type ...`); serde alone
+    // says only what it expected.
+    serde_path_to_error::deserialize(arguments.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        match path.as_str() {
+            "." | "" => invalid(format!("{tool}: {}", e.inner())),
+            _ => invalid(format!("{tool}: {path}: {}", e.inner())),
+        }
+    })
 }
 
 fn sku(raw: &str) -> Result<Sku, ToolError> {
