@@ -72,6 +72,21 @@ pub enum Command {
     },
     /// Replay a demand CSV (date,sku,quantity) day by day: forecast policy vs a static minimum
     Backtest(BacktestArgs),
+    /// Serve the tools over MCP on stdin/stdout, for desktop AI clients (no token: you choose
+    /// the tenant)
+    Mcp(McpArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct McpArgs {
+    #[arg(long)]
+    pub tenant: String,
+    /// `viewer` lists only the read tools; `manager` adds refill_stock and set_min_stock
+    #[arg(long, value_parser = ["manager", "viewer"], default_value = "viewer")]
+    pub role: String,
+    /// Who the writes are recorded as (`user:<user>` on the events)
+    #[arg(long, default_value = "mcp")]
+    pub user: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -98,6 +113,10 @@ pub struct ServeArgs {
     /// How often minimums are recomputed for every tenant, e.g. 15m, 1h
     #[arg(long, env = "RESTOCK_FORECAST_INTERVAL", default_value = "1h", value_parser = forecast_interval)]
     pub forecast_interval: Duration,
+    /// Hosts `/mcp` answers, comma-separated (`host` or `host:port`), or `*` for any
+    #[arg(long, env = "RESTOCK_MCP_ALLOWED_HOSTS", default_value = "localhost,127.0.0.1,::1",
+          value_parser = mcp_allowed_hosts)]
+    pub mcp_allowed_hosts: restock_api::mcp::AllowedHosts,
     #[command(flatten)]
     pub agent: AgentArgs,
 }
@@ -237,6 +256,10 @@ fn database_url(raw: &str) -> Result<String, String> {
     }
 }
 
+fn mcp_allowed_hosts(raw: &str) -> Result<restock_api::mcp::AllowedHosts, String> {
+    restock_api::mcp::AllowedHosts::parse(raw)
+}
+
 fn bind_addr(raw: &str) -> Result<SocketAddr, String> {
     raw.parse()
         .map_err(|_| format!("RESTOCK_BIND must be HOST:PORT with an IP host, got {raw:?}"))
@@ -317,6 +340,14 @@ mod tests {
         assert!(duration("0h").is_err());
         assert!(duration("h").is_err());
         assert!(duration("5y").is_err());
+    }
+
+    #[test]
+    fn bad_mcp_hosts_name_the_variable() {
+        let err = Cli::try_parse_from(["restock", "serve", "--mcp-allowed-hosts", "http://x/"])
+            .expect_err("a URL is not a host")
+            .to_string();
+        assert!(err.contains("RESTOCK_MCP_ALLOWED_HOSTS"), "{err}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What each subcommand does.
 
 use crate::cli::{
-    BacktestArgs, Cli, Command, ImportWhat, ProjectionsAction, ReplayArgs, ServeArgs, TokenArgs,
+    BacktestArgs, Cli, Command, ImportWhat, McpArgs, ProjectionsAction, ReplayArgs, ServeArgs,
+    TokenArgs,
 };
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             what: ImportWhat::DemandHistory { file, tenant },
         } => import_demand(&cli.database_url, &file, &tenant).await,
         Command::Backtest(args) => backtest(args),
+        Command::Mcp(args) => mcp(&cli.database_url, args).await,
     }
 }
 
@@ -80,6 +82,7 @@ async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Resu
         jwt_secret: secret.map(SecretString::from),
         forecast_interval: args.forecast_interval,
         agent: args.agent.to_config().map_err(anyhow::Error::msg)?,
+        mcp_allowed_hosts: args.mcp_allowed_hosts,
         ..ServerConfig::new(url)
     };
     // Listen for SIGTERM before starting: one that arrives during start-up (migrations, demo
@@ -135,6 +138,21 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
             _ = terminate => {}
         }
     }
+}
+
+/// `restock mcp`: the tool layer over stdio. Reads come from the read models a running
+/// `restock serve` keeps up to date; writes are ordinary commands, announced to it (PostgreSQL)
+/// or found by its next poll (SQLite). stdout carries the protocol, so logs go to stderr.
+async fn mcp(url: &str, args: McpArgs) -> anyhow::Result<()> {
+    let tenant = TenantId::parse(&args.tenant)?;
+    let role: Role = args.role.parse().map_err(anyhow::Error::msg)?;
+    let db = connect(url).await?;
+    let tools = restock_api::mcp::tools_for(&db);
+    restock_api::mcp::serve_stdio(tools, tenant, role, args.user)
+        .await
+        .context("serving MCP on stdio")?;
+    db.close().await;
+    Ok(())
 }
 
 fn token(url: &str, secret: Option<&str>, args: TokenArgs) -> anyhow::Result<()> {

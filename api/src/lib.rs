@@ -2,6 +2,7 @@
 
 pub mod dashboard;
 pub mod extract;
+pub mod mcp;
 pub mod metrics;
 pub mod problem;
 pub mod routes;

@@ -45,6 +45,8 @@ pub struct ServerConfig {
     pub forecast_interval: Duration,
     /// The agent: policy or LLM backend, webhook, worker timing.
     pub agent: AgentConfig,
+    /// The `Host`s `/mcp` answers (`RESTOCK_MCP_ALLOWED_HOSTS`; default the loopback names).
+    pub mcp_allowed_hosts: crate::mcp::AllowedHosts,
 }
 
 impl ServerConfig {
@@ -57,6 +59,7 @@ impl ServerConfig {
             jwt_secret: None,
             forecast_interval: Duration::from_secs(3600),
             agent: AgentConfig::default(),
+            mcp_allowed_hosts: Default::default(),
         }
     }
 }
@@ -159,6 +162,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         runners: Arc::new(runners),
         metrics: Arc::new(Metrics::default()),
         agent_metrics: Arc::new(AgentMetrics::default()),
+        mcp_allowed_hosts: Default::default(),
     }
 }
 
@@ -206,7 +210,10 @@ impl RunningServer {
             &config.database_url,
             config.jwt_secret.as_ref().map(|s| s.expose_secret()),
         )?;
-        let state = app_state(db, tokens);
+        let state = AppState {
+            mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
+            ..app_state(db, tokens)
+        };
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| StartError::Bind(config.bind, e))?;

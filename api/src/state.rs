@@ -38,6 +38,8 @@ pub struct AppState {
     pub runners: Arc<Vec<ProjectionRunner>>,
     pub metrics: Arc<Metrics>,
     pub agent_metrics: Arc<AgentMetrics>,
+    /// The `Host`s `/mcp` answers (`RESTOCK_MCP_ALLOWED_HOSTS`).
+    pub mcp_allowed_hosts: crate::mcp::AllowedHosts,
 }
 
 impl AppState {

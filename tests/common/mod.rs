@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod mcp_seed;
+
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use restock_api::{RunningServer, ServerConfig};

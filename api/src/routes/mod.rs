@@ -120,6 +120,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 pub fn router(state: AppState) -> Router {
     let (routes, _) = api().split_for_parts();
+    // MCP speaks JSON-RPC, not REST: it is outside the OpenAPI document (API.md has its section).
+    let routes = routes.merge(crate::mcp::routes(&state));
     routes
         // The HTML dashboard: not part of the JSON API or its document (tests/ops.rs).
         .merge(crate::dashboard::router())

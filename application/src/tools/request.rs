@@ -70,6 +70,8 @@ enum StatusArg {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ListRefillsArgs {
+    /// Inlined: a tool's schema travels alone (MCP, LLM tools), with no components to refer to.
+    #[schema(inline)]
     status: Option<StatusArg>,
     /// 1-500, default 50.
     #[schema(minimum = 1, maximum = 500)]
@@ -174,7 +176,15 @@ fn args<T: DeserializeOwned>(tool: ToolName, arguments: &Value) -> Result<T, Too
     } else {
         arguments
     };
-    serde_json::from_value(arguments.clone()).map_err(|e| invalid(format!("{tool}: {e}")))
+    // The path names the argument that is wrong (`quantity: invalid type ...`); serde alone
+    // says only what it expected.
+    serde_path_to_error::deserialize(arguments.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        match path.as_str() {
+            "." | "" => invalid(format!("{tool}: {}", e.inner())),
+            _ => invalid(format!("{tool}: {path}: {}", e.inner())),
+        }
+    })
 }
 
 fn sku(raw: &str) -> Result<Sku, ToolError> {

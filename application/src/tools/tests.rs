@@ -42,7 +42,20 @@ fn every_schema_is_a_closed_object_naming_its_required_fields() {
         assert_eq!(schema["type"], "object", "{}", spec.name);
         assert_eq!(schema["additionalProperties"], false, "{}", spec.name);
         assert!(schema["properties"].is_object(), "{}", spec.name);
+        // A schema is sent alone (MCP tools/list, an LLM's tools): a `$ref` would point nowhere.
+        assert!(
+            !schema.to_string().contains("$ref"),
+            "{}: {schema}",
+            spec.name
+        );
     }
+    let refills = ToolName::ListRefills.input_schema();
+    assert!(
+        refills["properties"]["status"]
+            .to_string()
+            .contains("cancelled"),
+        "{refills}"
+    );
     let refill = ToolName::RefillStock.input_schema();
     assert_eq!(refill["required"], json!(["sku", "quantity", "reason"]));
     assert_eq!(refill["properties"]["quantity"]["minimum"], 1);
