@@ -222,6 +222,7 @@ fn only_one_refill_may_be_open() {
         reason: "below minimum".into(),
         decided_by: Decider::Policy,
         trigger_event_id: None,
+        buy_on: None,
     };
     ProductTest::with(())
         .given(vec![registered(), open])
@@ -231,6 +232,7 @@ fn only_one_refill_may_be_open() {
             reason: "again".into(),
             decided_by: Decider::Policy,
             trigger_event_id: None,
+            buy_on: None,
         })
         .then_expect_error(ProductError::RefillAlreadyOpen);
 }
@@ -244,6 +246,7 @@ fn receiving_a_refill_adds_the_requested_quantity_by_default() {
         reason: "below minimum".into(),
         decided_by: Decider::Policy,
         trigger_event_id: None,
+        buy_on: None,
     };
     ProductTest::with(())
         .given(vec![registered(), open])
