@@ -347,6 +347,9 @@ impl Asker<'_> {
                     has(refill["quantity"].as_i64().unwrap_or(-1)),
                     "quantity".into(),
                 )?;
+                if let Some(kind) = audit["trigger"]["type"].as_str() {
+                    expect(text.contains(kind), format!("trigger {kind} not stated"))?;
+                }
                 if let Some(rp) = audit["threshold"]["reorder_point"].as_i64() {
                     expect(has(rp), "minimum then".into())?;
                     let avail = audit["state_at_trigger"]["available"]
@@ -838,6 +841,21 @@ async fn proposed_actions(backend: Backend) {
         r.body
     );
     assert_eq!(app.events_of_type(&m, "MILK", "RefillRequested").await, 1);
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics");
+    let metrics = metrics.text().await.expect("metrics text");
+    assert!(
+        metrics.contains("restock_chat_turns_total{answered_by=\"interpreter\"} 2\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("restock_chat_tool_calls_total{tool=\"check_stock\"} 2\n"),
+        "{metrics}"
+    );
     app.server.shutdown().await;
 
     // An expired proposal is refused and changes nothing.

@@ -149,6 +149,10 @@ pub async fn post_message(
         .chat
         .post_message(&tool_caller(&caller), id, &body.text)
         .await?;
+    app.metrics.chat_turn(
+        &turn.answered_by,
+        turn.tool_calls.iter().map(|c| c.name.as_str()),
+    );
     Ok((StatusCode::CREATED, Json(turn)))
 }
 

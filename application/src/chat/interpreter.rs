@@ -939,7 +939,7 @@ fn explain(lang: Lang, a: &Value) -> String {
             format!(
                 "It was triggered by a {} on {}, which left {} available ({} on hand).",
                 trigger
-                    .get("event_type")
+                    .get("type")
                     .and_then(Value::as_str)
                     .unwrap_or_default(),
                 date(trigger.get("occurred_at").unwrap_or(&Value::Null)),
@@ -949,7 +949,7 @@ fn explain(lang: Lang, a: &Value) -> String {
             format!(
                 "Foi disparada por um {} em {}, que deixou {} disponíveis ({} em estoque).",
                 trigger
-                    .get("event_type")
+                    .get("type")
                     .and_then(Value::as_str)
                     .unwrap_or_default(),
                 date(trigger.get("occurred_at").unwrap_or(&Value::Null)),
