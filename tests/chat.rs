@@ -591,6 +591,7 @@ fn table(before_last_milk_sale: &str) -> Vec<(String, &'static str, Check)> {
         q("mostre os alertas", "pt", Notifications),
         q("How much caviar do we have?", "en", Unknown),
         q("quanto salmão temos?", "pt", Unknown),
+        q("e o caviar?", "pt", Unknown),
         q("how much green tea do we have?", "en", Unknown),
         q("quanto TEA temos?", "pt", Unknown),
         q("how much green tea do we have left?", "en", Unknown),

@@ -441,6 +441,11 @@ pub async fn answer(
             Some(Intent::Refills) => Intent::Refills,
             _ => Intent::AsOf,
         },
+        // "e o feijão?" where no feijão is sold: the last question again, about a product it
+        // does not know, so the answer says so (and never gives a number).
+        None if !unknown_words.is_empty() && prev.intent.is_some_and(Intent::needs_product) => {
+            prev.intent.unwrap_or(Intent::Stock)
+        }
         // Nothing it recognises: say what it can do rather than guess.
         None => Intent::Help,
     };

@@ -328,6 +328,8 @@ pub fn stems(word: &str) -> [String; 2] {
     [en, pt]
 }
 
+/// (No "feijão" -> "beans": it would find "Coffee beans"; a word is only here when its
+/// translation names the same goods.)
 /// Everyday shop words in both languages, so "leite" finds a product named "Milk" and "coffee"
 /// one named "Café": a question's word is also tried in the other language.
 const LEXICON: &[(&str, &str)] = &[
@@ -335,8 +337,6 @@ const LEXICON: &[(&str, &str)] = &[
     ("cafe", "coffee"),
     ("caneca", "mug"),
     ("canecas", "mugs"),
-    ("feijao", "beans"),
-    ("feijoes", "beans"),
     ("filtro", "filter"),
     ("filtros", "filters"),
     ("papel", "paper"),
@@ -521,6 +521,9 @@ mod tests {
         assert!(word_score("coffe", "coffee") > 0.8);
         assert!(word_score("feijoes", "feijao") > 0.0);
         assert_eq!(word_score("milk", "mugs"), 0.0);
+        assert_eq!(with_translations("leite"), ["leite", "milk"]);
+        // Black beans are not coffee beans: no translation that would find the wrong goods.
+        assert_eq!(with_translations("feijao"), ["feijao"]);
     }
 
     #[test]
