@@ -350,6 +350,21 @@ impl From<CommandError> for ApiError {
     }
 }
 
+/// A tool call refused over HTTP (the refill command, a confirmed chat action).
+impl From<restock_application::tools::ToolError> for ApiError {
+    fn from(e: restock_application::tools::ToolError) -> Self {
+        use restock_application::tools::ToolError as T;
+        match e {
+            T::InvalidArguments(d) => ApiError::validation(d),
+            T::NotFound(d) => ApiError::not_found(d),
+            T::Forbidden(_) => ApiError::forbidden(e.to_string()),
+            T::Refused(d) => ApiError::conflict(d),
+            T::KeyReused => ApiError::idempotency_key_reused(),
+            T::UnknownTool(_) | T::Store(_) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         ApiError::internal(e)

@@ -5,6 +5,7 @@ use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
 use restock_application::agent::{AgentMetrics, ChatModel};
+use restock_application::chat::Chat;
 use restock_application::ports::{
     Clock, DecisionLedger, EventStore, ForecastRepository, ReadModels, SystemClock,
 };
@@ -14,6 +15,7 @@ use restock_application::ProductCommands;
 use restock_infrastructure::event_store::event_store_for;
 use restock_infrastructure::llm::{LlmSetupError, OpenAiClient};
 use restock_infrastructure::notifier::{NotifyError, WebhookClient};
+use restock_infrastructure::read_models::conversations::SqlConversations;
 use restock_infrastructure::read_models::daily_demand::SqlDemandReader;
 use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
 use restock_infrastructure::read_models::forecasts::SqlForecasts;
@@ -47,6 +49,8 @@ pub struct ServerConfig {
     pub agent: AgentConfig,
     /// The `Host`s `/mcp` answers (`RESTOCK_MCP_ALLOWED_HOSTS`; default the loopback names).
     pub mcp_allowed_hosts: crate::mcp::AllowedHosts,
+    /// How long a change proposed in chat may be confirmed.
+    pub chat_action_ttl: chrono::Duration,
 }
 
 impl ServerConfig {
@@ -60,6 +64,7 @@ impl ServerConfig {
             forecast_interval: Duration::from_secs(3600),
             agent: AgentConfig::default(),
             mcp_allowed_hosts: Default::default(),
+            chat_action_ttl: restock_application::chat::DEFAULT_ACTION_TTL,
         }
     }
 }
@@ -147,7 +152,14 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         ledger.clone(),
         commands.clone(),
     ));
+    let chat = Arc::new(Chat::new(
+        tools.clone(),
+        Arc::new(SqlConversations::new(db.clone())),
+        clock.clone(),
+        restock_application::chat::DEFAULT_ACTION_TTL,
+    ));
     AppState {
+        chat,
         commands,
         thresholds,
         ledger,
@@ -210,10 +222,11 @@ impl RunningServer {
             &config.database_url,
             config.jwt_secret.as_ref().map(|s| s.expose_secret()),
         )?;
-        let state = AppState {
+        let mut state = AppState {
             mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
             ..app_state(db, tokens)
         };
+        state.chat = Arc::new(state.chat.with_action_ttl(config.chat_action_ttl));
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| StartError::Bind(config.bind, e))?;

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use restock_application::agent::AgentMetrics;
+use restock_application::chat::Chat;
 use restock_application::ports::{Clock, DecisionLedger, EventStore, ReadModels, ReplyStatus};
 use restock_application::thresholds::Thresholds;
 use restock_application::tools::Tools;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub read_models: Arc<dyn ReadModels>,
     /// The tool layer: what chat, MCP and the dashboard call.
     pub tools: Arc<Tools>,
+    /// Conversations over the tool layer.
+    pub chat: Arc<Chat>,
     pub clock: Arc<dyn Clock>,
     pub tokens: Arc<TokenKeys>,
     pub wake: Wakeup,

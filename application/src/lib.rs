@@ -1,6 +1,7 @@
 //! Use cases and ports. Knows the domain; knows nothing of HTTP or SQL.
 
 pub mod agent;
+pub mod chat;
 pub mod demand_csv;
 pub mod demand_import;
 pub mod forecast;

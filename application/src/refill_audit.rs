@@ -163,6 +163,7 @@ pub async fn refill_audit(
                 reason,
                 decided_by,
                 trigger_event_id,
+                ..
             } if refill_id == id => {
                 refill = Some(RefillView {
                     id: refill_id.as_uuid(),

@@ -139,6 +139,16 @@ pub struct RefillView {
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
+/// A refill as the command that requested it left it (`POST /v1/products/{sku}/refills`, the
+/// `refill_stock` tool): the Refill shape plus the day to buy on, when one was given.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RequestedRefillView {
+    #[serde(flatten)]
+    pub refill: RefillView,
+    #[schema(required = true)]
+    pub buy_on: Option<chrono::NaiveDate>,
+}
+
 /// The refill as a receive or cancel command left it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct RefillState {

@@ -41,6 +41,7 @@ impl Projector for Refills {
                     reason,
                     decided_by,
                     trigger_event_id,
+                    ..
                 } => {
                     let id = refill_id.to_string();
                     let row = NewRefill {

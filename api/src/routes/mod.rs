@@ -6,6 +6,7 @@
 //! be listed, and nothing is routed except through the list (`tests/ops.rs` checks the built
 //! router against the document both ways).
 
+pub mod conversations;
 pub mod forecasts;
 pub mod imports;
 pub mod notifications;
@@ -52,6 +53,7 @@ const CSV_BODY_LIMIT: usize = 64 * 1024 * 1024;
         (name = "forecasts", description = "Forecasts and the minimums computed from them"),
         (name = "imports", description = "CSV uploads"),
         (name = "refills", description = "Refills, their audits, and the agent's notifications"),
+        (name = "conversations", description = "Questions about the stock in plain language, and changes proposed in chat"),
         (name = "operations", description = "Health, metrics, this document and its docs page"),
     )
 )]
@@ -94,10 +96,15 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reservations::release))
         .routes(routes!(reservations::confirm))
         .routes(routes!(refills::list_refills))
+        .routes(routes!(refills::request_refill))
         .routes(routes!(refills::refill_audit))
         .routes(routes!(refills::receive))
         .routes(routes!(refills::cancel))
         .routes(routes!(notifications::list_notifications))
+        .routes(routes!(conversations::create, conversations::list))
+        .routes(routes!(conversations::get))
+        .routes(routes!(conversations::post_message))
+        .routes(routes!(conversations::confirm))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::demand_history))

@@ -10,11 +10,14 @@ use crate::routes::products::{decode_cursor, encode_cursor, next_page, product_v
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use restock_application::ports::PageRequest;
 use restock_application::refill_audit::{self as audit, AuditError};
-use restock_application::views::{Page, RefillAuditView, RefillResult, RefillState, RefillView};
+use restock_application::tools::ToolCaller;
+use restock_application::views::{
+    Page, RefillAuditView, RefillResult, RefillState, RefillView, RequestedRefillView,
+};
 use restock_application::Executed;
 use restock_domain::{ProductCommand, Quantity, RefillId, RefillStatus, Sku, TenantId};
 use serde::Deserialize;
@@ -72,6 +75,68 @@ pub async fn list_refills(
         .await?;
     let next_cursor = next_page(&mut items, limit).map(|last| encode_cursor(&last.id));
     Ok(Json(Page { items, next_cursor }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = RefillRequestInput)]
+pub struct RequestBody {
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    quantity: i64,
+    /// Why, in a sentence; recorded with the refill.
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+    /// The day to buy on (YYYY-MM-DD).
+    buy_on: Option<chrono::NaiveDate>,
+}
+
+/// Request a refill by hand (`decided_by` = `user:<sub>`): the HTTP face of the `refill_stock`
+/// tool, so the rules, the events and the idempotency are the tool layer's, written once.
+#[utoipa::path(
+    post,
+    path = "/products/{sku}/refills",
+    operation_id = "request_refill",
+    tag = "refills",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
+    request_body = RequestBody,
+    responses(
+        (status = 201, description = "Requested", body = RequestedRefillView),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
+pub async fn request_refill(
+    State(app): State<AppState>,
+    Path(sku): Path<String>,
+    cmd: Command<RequestBody>,
+) -> Result<Response, ApiError> {
+    let reason = cmd.body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::validation("reason must be 1 to 500 characters"));
+    }
+    if !(1..=1_000_000_000).contains(&cmd.body.quantity) {
+        return Err(ApiError::validation(
+            "quantity must be an integer between 1 and 1000000000",
+        ));
+    }
+    let arguments = serde_json::json!({
+        "sku": sku,
+        "quantity": cmd.body.quantity,
+        "reason": reason,
+        "buy_on": cmd.body.buy_on,
+    });
+    let caller = ToolCaller {
+        correlation_id: cmd.caller.correlation_id,
+        idempotency_key: cmd.idempotency.as_ref().map(|i| i.key.clone()),
+        ..ToolCaller::new(cmd.caller.tenant.clone(), cmd.caller.user.clone(), true)
+    };
+    let result = app.tools.call(&caller, "refill_stock", &arguments).await?;
+    let refill = result
+        .get("refill")
+        .filter(|r| r.is_object())
+        .cloned()
+        .ok_or_else(|| ApiError::internal("refill_stock answered without the refill"))?;
+    Ok((StatusCode::CREATED, Json(refill)).into_response())
 }
 
 /// A refill row as the API shows it.

@@ -83,6 +83,7 @@ mod tests {
                 reason: "r".into(),
                 decided_by: Decider::Policy,
                 trigger_event_id: None,
+                buy_on: None,
             },
         );
         for _ in 0..5 {
@@ -133,6 +134,7 @@ mod tests {
                 reason: "r".into(),
                 decided_by: Decider::Policy,
                 trigger_event_id: None,
+                buy_on: None,
             },
         );
         assert!(!run(

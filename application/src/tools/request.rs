@@ -4,7 +4,7 @@
 
 use super::catalog::ToolName;
 use super::ToolError;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use restock_domain::{Quantity, RefillStatus, Sku};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -102,6 +102,8 @@ pub struct RefillStockArgs {
     /// Why, in a sentence; recorded with the refill.
     #[schema(min_length = 1, max_length = 500)]
     reason: String,
+    /// The day to buy on (YYYY-MM-DD), when it matters; recorded with the refill.
+    buy_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -158,6 +160,7 @@ pub enum ToolRequest {
         sku: Sku,
         quantity: Quantity,
         reason: String,
+        buy_on: Option<NaiveDate>,
     },
     SetMinStock {
         sku: Sku,
@@ -274,6 +277,7 @@ impl ToolRequest {
                     sku: sku(&a.sku)?,
                     quantity: Quantity::positive(a.quantity).map_err(|e| invalid(e.to_string()))?,
                     reason,
+                    buy_on: a.buy_on,
                 }
             }
             ToolName::SetMinStock => {

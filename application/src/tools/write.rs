@@ -4,8 +4,9 @@
 use super::{ToolCaller, ToolError, ToolRequest, Tools};
 use crate::ports::ReplyStatus;
 use crate::product_commands::{CommandContext, Executed, Outcome};
+use crate::views::{RefillView, RequestedRefillView};
 use crate::ProductView;
-use restock_domain::{Decider, ProductCommand, RefillId, Sku};
+use restock_domain::{Decider, ProductCommand, ProductEvent, RefillId, RefillStatus, Sku};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -20,6 +21,7 @@ pub(super) async fn run(
             sku,
             quantity,
             reason,
+            buy_on,
         } => {
             let id = RefillId(Uuid::now_v7());
             let command = ProductCommand::RequestRefill {
@@ -28,6 +30,7 @@ pub(super) async fn run(
                 reason: reason.clone(),
                 decided_by: Decider::User(caller.user.clone()),
                 trigger_event_id: None,
+                buy_on: *buy_on,
             };
             execute(tools, ctx, sku, command, |e| refill_result(e, id, sku)).await
         }
@@ -68,15 +71,40 @@ fn product_result(e: &Executed) -> Value {
     json!(view(e))
 }
 
+/// `{ "refill": Refill (+ buy_on), "product" }`: the refill as requested, in the API's Refill
+/// shape (so `POST /v1/products/{sku}/refills` answers with it), and the product.
 fn refill_result(e: &Executed, id: RefillId, sku: &Sku) -> Value {
-    let refill = e.product().refills.get(&id);
-    json!({
-        "refill": {
-            "id": id.as_uuid(),
-            "sku": sku,
-            "quantity": refill.map(|r| r.quantity.get()),
-            "status": refill.map(|r| r.status.as_str()),
-        },
-        "product": view(e),
+    json!({ "refill": requested_refill(e, id, sku), "product": view(e) })
+}
+
+fn requested_refill(e: &Executed, id: RefillId, sku: &Sku) -> Option<RequestedRefillView> {
+    // Rendered before the append too (the idempotency record is stored with the events), so
+    // only the decided events and the state are used: `recorded_at` is the state's `updated_at`.
+    let created_at = e.state.updated_at?;
+    e.events.iter().find_map(|event| match event {
+        ProductEvent::RefillRequested {
+            refill_id,
+            quantity,
+            reason,
+            decided_by,
+            trigger_event_id,
+            buy_on,
+        } if *refill_id == id => Some(RequestedRefillView {
+            refill: RefillView {
+                id: id.as_uuid().to_string(),
+                sku: sku.to_string(),
+                quantity: quantity.get(),
+                status: RefillStatus::Requested,
+                decided_by: decided_by.clone(),
+                reason: reason.clone(),
+                trigger_event_id: trigger_event_id.map(|t| t.to_string()),
+                received_quantity: None,
+                created_at,
+                received_at: None,
+                cancelled_at: None,
+            },
+            buy_on: *buy_on,
+        }),
+        _ => None,
     })
 }

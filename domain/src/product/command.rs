@@ -5,7 +5,7 @@ use super::event::{DailyDemand, ReorderPoint};
 use crate::decider::Decider;
 use crate::ids::{RefillId, ReservationId, Sku, ValueError};
 use crate::quantity::{Quantity, ServiceLevel};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -145,6 +145,8 @@ pub enum ProductCommand {
         reason: String,
         decided_by: Decider,
         trigger_event_id: Option<Uuid>,
+        /// The day the person (or a purchase plan) says to buy on, when one was given.
+        buy_on: Option<NaiveDate>,
     },
     /// `None` receives the quantity that was requested.
     ReceiveRefill {

@@ -87,6 +87,10 @@ pub enum ProductEvent {
         reason: String,
         decided_by: Decider,
         trigger_event_id: Option<Uuid>,
+        /// Added after the first release: older events read as `None`, and `None` is not
+        /// written, so events without it keep their exact bytes.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        buy_on: Option<NaiveDate>,
     },
     RefillReceived {
         refill_id: RefillId,

@@ -285,6 +285,7 @@ impl Product {
                 reason,
                 decided_by,
                 trigger_event_id,
+                buy_on,
             } => {
                 if self.refills.contains_key(&refill_id) {
                     return Ok(vec![]);
@@ -298,6 +299,7 @@ impl Product {
                     reason,
                     decided_by,
                     trigger_event_id,
+                    buy_on,
                 }])
             }
             C::ReceiveRefill {

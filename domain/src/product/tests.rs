@@ -222,6 +222,7 @@ fn only_one_refill_may_be_open() {
         reason: "below minimum".into(),
         decided_by: Decider::Policy,
         trigger_event_id: None,
+        buy_on: None,
     };
     ProductTest::with(())
         .given(vec![registered(), open])
@@ -231,6 +232,7 @@ fn only_one_refill_may_be_open() {
             reason: "again".into(),
             decided_by: Decider::Policy,
             trigger_event_id: None,
+            buy_on: None,
         })
         .then_expect_error(ProductError::RefillAlreadyOpen);
 }
@@ -244,6 +246,7 @@ fn receiving_a_refill_adds_the_requested_quantity_by_default() {
         reason: "below minimum".into(),
         decided_by: Decider::Policy,
         trigger_event_id: None,
+        buy_on: None,
     };
     ProductTest::with(())
         .given(vec![registered(), open])
@@ -339,5 +342,38 @@ fn events_round_trip_through_json_with_their_type_tag() {
     assert_eq!(
         serde_json::from_value::<ProductEvent>(reg).ok(),
         Some(registered())
+    );
+}
+
+#[test]
+fn a_refill_event_from_before_buy_on_reads_and_writes_the_same_bytes() {
+    let id = Uuid::new_v4();
+    let old = serde_json::json!({
+        "type": "RefillRequested",
+        "refill_id": id,
+        "quantity": 10,
+        "reason": "below minimum",
+        "decided_by": "policy",
+        "trigger_event_id": null,
+    });
+    let e: ProductEvent = serde_json::from_value(old.clone()).expect("an old event reads");
+    assert!(matches!(
+        e,
+        ProductEvent::RefillRequested { buy_on: None, .. }
+    ));
+    assert_eq!(serde_json::to_value(&e).expect("serialize"), old);
+    let dated = ProductEvent::RefillRequested {
+        refill_id: RefillId(id),
+        quantity: q(10),
+        reason: "promotion".into(),
+        decided_by: Decider::User("ana".into()),
+        trigger_event_id: None,
+        buy_on: chrono::NaiveDate::from_ymd_opt(2030, 1, 2),
+    };
+    let json = serde_json::to_value(&dated).expect("serialize");
+    assert_eq!(json["buy_on"], "2030-01-02");
+    assert_eq!(
+        serde_json::from_value::<ProductEvent>(json).ok(),
+        Some(dated)
     );
 }

@@ -1,6 +1,7 @@
 //! Read tables: how each is written by its projector and how the API queries it.
 //! Every query filters on `tenant_id`; on Postgres row-level security backs that up.
 
+pub mod conversations;
 pub mod daily_demand;
 pub mod decisions;
 pub mod forecasts;

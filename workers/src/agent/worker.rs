@@ -432,6 +432,7 @@ impl AgentWorker {
             reason: reason.clone(),
             decided_by: decision.decider.clone(),
             trigger_event_id: Some(trigger),
+            buy_on: None,
         };
         let render = |_: &Executed| (ReplyStatus::Created, json!({ "refill_id": refill_id }));
         match self.commands.execute(&ctx, sku, command, &render).await {

@@ -1,0 +1,539 @@
+//! The fuzzy parts of reading a question: accents, language, product names, numbers and times.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use rust_stemmers::{Algorithm, Stemmer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Pt,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Pt => "pt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "en" => Some(Lang::En),
+            "pt" => Some(Lang::Pt),
+            _ => None,
+        }
+    }
+}
+
+/// Lower case, accents folded (`feijão` -> `feijao`), punctuation as spaces.
+pub fn fold(text: &str) -> String {
+    deunicode::deunicode(text)
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            // `:` and `+` stay for RFC 3339 instants ("2026-11-20T10:00:00Z").
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '+') {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect()
+}
+
+pub fn words(folded: &str) -> Vec<String> {
+    folded
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '.' || c == ':').to_owned())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+const PT_MARKERS: &[&str] = &[
+    "quanto",
+    "quantos",
+    "quantas",
+    "temos",
+    "tem",
+    "o",
+    "a",
+    "os",
+    "as",
+    "do",
+    "da",
+    "de",
+    "que",
+    "esta",
+    "estao",
+    "abaixo",
+    "minimo",
+    "porque",
+    "por",
+    "pedido",
+    "pedidos",
+    "reposicao",
+    "reposicoes",
+    "ontem",
+    "semana",
+    "passada",
+    "estoque",
+    "e",
+    "previsao",
+    "notificacoes",
+    "avisos",
+    "movimentos",
+    "encomende",
+    "encomendar",
+    "peca",
+    "pedir",
+    "defina",
+    "definir",
+    "para",
+    "unidades",
+    "abertos",
+    "recebidos",
+    "cancelados",
+    "na",
+    "no",
+    "segunda",
+    "terca",
+    "quarta",
+    "quinta",
+    "sexta",
+    "sabado",
+    "domingo",
+    "hoje",
+    "qual",
+    "quais",
+    "mostre",
+    "havia",
+    "tinha",
+    "vendas",
+    "recebemos",
+    "vendemos",
+    "ha",
+    "alertas",
+    "demanda",
+    "mes",
+    "ola",
+    "oi",
+    "tudo",
+    "bem",
+    "obrigado",
+    "obrigada",
+    "bom",
+    "dia",
+    "tarde",
+    "noite",
+];
+const EN_MARKERS: &[&str] = &[
+    "how",
+    "much",
+    "many",
+    "do",
+    "we",
+    "have",
+    "what",
+    "is",
+    "are",
+    "below",
+    "the",
+    "minimum",
+    "why",
+    "did",
+    "order",
+    "orders",
+    "refill",
+    "refills",
+    "yesterday",
+    "week",
+    "last",
+    "stock",
+    "and",
+    "forecast",
+    "notifications",
+    "alerts",
+    "movements",
+    "set",
+    "to",
+    "units",
+    "open",
+    "received",
+    "cancelled",
+    "on",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "today",
+    "which",
+    "show",
+    "there",
+    "was",
+    "were",
+    "sales",
+    "sold",
+    "of",
+    "demand",
+    "month",
+    "buy",
+    "hello",
+    "hi",
+    "thanks",
+    "thank",
+    "you",
+    "good",
+    "morning",
+];
+
+/// English or Portuguese by marker words; a tie keeps the conversation's language.
+pub fn language(words: &[String], previous: Option<Lang>) -> Lang {
+    let pt = words
+        .iter()
+        .filter(|w| PT_MARKERS.contains(&w.as_str()))
+        .count();
+    let en = words
+        .iter()
+        .filter(|w| EN_MARKERS.contains(&w.as_str()))
+        .count();
+    match pt.cmp(&en) {
+        std::cmp::Ordering::Greater => Lang::Pt,
+        std::cmp::Ordering::Less => Lang::En,
+        std::cmp::Ordering::Equal => previous.unwrap_or(Lang::En),
+    }
+}
+
+/// Words that never name a product.
+pub fn is_stop_word(w: &str) -> bool {
+    PT_MARKERS.contains(&w)
+        || EN_MARKERS.contains(&w)
+        || w.len() < 3
+        || w.chars().all(|c| c.is_ascii_digit())
+        || matches!(
+            w,
+            "about"
+                | "with"
+                | "for"
+                | "our"
+                | "any"
+                | "all"
+                | "products"
+                | "product"
+                | "produto"
+                | "produtos"
+                | "itens"
+                | "items"
+                | "left"
+                | "now"
+                | "agora"
+                | "sobre"
+                | "com"
+                | "uns"
+                | "umas"
+                | "mais"
+                | "more"
+                | "hand"
+                | "mao"
+                | "reserved"
+                | "reservado"
+                | "available"
+                | "disponivel"
+                | "unit"
+                | "unidade"
+                | "please"
+                | "favor"
+                | "quero"
+                | "want"
+                | "need"
+                | "preciso"
+                | "tell"
+                | "diga"
+                | "give"
+                | "me"
+                | "explain"
+                | "explique"
+                | "reason"
+                | "motivo"
+                | "made"
+                | "feito"
+                | "foi"
+                | "aquele"
+                | "aquela"
+                | "this"
+                | "that"
+                | "esse"
+                | "essa"
+                | "isso"
+                | "the"
+                | "ago"
+                | "atras"
+                | "dias"
+                | "days"
+                | "since"
+                | "desde"
+                | "ultima"
+                | "ultimos"
+                | "ultimas"
+                | "past"
+                | "sell"
+                | "vender"
+                | "vendeu"
+                | "sale"
+                | "venda"
+                | "stats"
+                | "status"
+                | "situacao"
+                | "state"
+                | "estado"
+                | "level"
+                | "nivel"
+                | "low"
+                | "baixo"
+                | "under"
+                | "running"
+                | "lista"
+                | "list"
+                | "ordered"
+                | "pedimos"
+                | "compramos"
+                | "bought"
+                | "comprar"
+                | "compre"
+                | "encomenda"
+                | "inventory"
+                | "inventario"
+                | "also"
+                | "tambem"
+                | "then"
+                | "entao"
+                | "next"
+                | "proximos"
+                | "proxima"
+                | "minimum"
+                | "minimo"
+                | "mínimo"
+        )
+}
+
+/// Stems of a word in both languages (the question may mix them: "e os mugs?").
+pub fn stems(word: &str) -> [String; 2] {
+    let en = Stemmer::create(Algorithm::English).stem(word).into_owned();
+    let pt = Stemmer::create(Algorithm::Portuguese)
+        .stem(word)
+        .into_owned();
+    [en, pt]
+}
+
+/// (No "feijão" -> "beans": it would find "Coffee beans"; a word is only here when its
+/// translation names the same goods.)
+/// Everyday shop words in both languages, so "leite" finds a product named "Milk" and "coffee"
+/// one named "Café": a question's word is also tried in the other language.
+const LEXICON: &[(&str, &str)] = &[
+    ("leite", "milk"),
+    ("cafe", "coffee"),
+    ("caneca", "mug"),
+    ("canecas", "mugs"),
+    ("filtro", "filter"),
+    ("filtros", "filters"),
+    ("papel", "paper"),
+    ("acucar", "sugar"),
+    ("arroz", "rice"),
+    ("pao", "bread"),
+    ("agua", "water"),
+    ("cha", "tea"),
+    ("verde", "green"),
+    ("preto", "black"),
+    ("farinha", "flour"),
+    ("oleo", "oil"),
+    ("queijo", "cheese"),
+    ("manteiga", "butter"),
+    ("ovos", "eggs"),
+    ("xicara", "cup"),
+    ("copo", "glass"),
+    ("suco", "juice"),
+];
+
+/// The word and its translations in the lexicon.
+pub fn with_translations(word: &str) -> Vec<&str> {
+    let mut out = vec![word];
+    for (pt, en) in LEXICON {
+        if *pt == word {
+            out.push(en);
+        } else if *en == word {
+            out.push(pt);
+        }
+    }
+    out
+}
+
+/// How well a question word names a product word: 1.0 same stem, else Jaro-Winkler of the
+/// words (misspellings), 0 below a threshold that keeps "milk" from matching "mugs".
+pub fn word_score(question_word: &str, product_word: &str) -> f64 {
+    if question_word == product_word {
+        return 1.0;
+    }
+    let (q, p) = (stems(question_word), stems(product_word));
+    if q.iter().any(|s| p.contains(s)) {
+        return 0.95;
+    }
+    let jw = strsim::jaro_winkler(question_word, product_word);
+    let lev = strsim::levenshtein(question_word, product_word);
+    let prefix = question_word
+        .chars()
+        .zip(product_word.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if (question_word.len() >= 4 && lev <= 1)
+        || (question_word.len() >= 6 && lev <= 2)
+        || jw >= 0.92
+        || (prefix >= 4 && jw >= 0.9)
+    {
+        jw.min(0.9)
+    } else {
+        0.0
+    }
+}
+
+/// The first whole number in the question.
+pub fn first_number(words: &[String]) -> Option<i64> {
+    words.iter().find_map(|w| w.parse::<i64>().ok())
+}
+
+/// A period the question names: `[from, to)`, and the instant it points at (its end).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Period {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+fn day(d: NaiveDate) -> Period {
+    Period {
+        from: day_start(d),
+        to: day_start(d + Duration::days(1)),
+    }
+}
+
+const WEEKDAYS: &[(&[&str], Weekday)] = &[
+    (&["monday", "segunda", "segunda-feira"], Weekday::Mon),
+    (&["tuesday", "terca", "terca-feira"], Weekday::Tue),
+    (&["wednesday", "quarta", "quarta-feira"], Weekday::Wed),
+    (&["thursday", "quinta", "quinta-feira"], Weekday::Thu),
+    (&["friday", "sexta", "sexta-feira"], Weekday::Fri),
+    (&["saturday", "sabado"], Weekday::Sat),
+    (&["sunday", "domingo"], Weekday::Sun),
+];
+
+/// "yesterday"/"ontem", "today"/"hoje", a weekday (the last one before today), "last week"/
+/// "semana passada" (the 7 days before now), "N days"/"N dias", or a date (`2026-11-20`,
+/// `20/11`, `20/11/2026`).
+pub fn period(words: &[String], now: DateTime<Utc>) -> Option<Period> {
+    let today = now.date_naive();
+    let has = |w: &str| words.iter().any(|x| x == w);
+    for w in words {
+        if let Ok(at) = DateTime::parse_from_rfc3339(&w.to_uppercase()) {
+            let at = at.with_timezone(&Utc);
+            return Some(Period {
+                from: at,
+                to: at + Duration::seconds(1),
+            });
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(w, "%Y-%m-%d") {
+            return Some(day(d));
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(w, "%d/%m/%Y") {
+            return Some(day(d));
+        }
+        let parts: Vec<&str> = w.split('/').collect();
+        if parts.len() == 2 {
+            if let (Ok(dd), Ok(mm)) = (parts[0].parse::<u32>(), parts[1].parse::<u32>()) {
+                if let Some(d) = NaiveDate::from_ymd_opt(today.year(), mm, dd) {
+                    return Some(day(d));
+                }
+            }
+        }
+    }
+    if has("yesterday") || has("ontem") {
+        return Some(day(today - Duration::days(1)));
+    }
+    if has("today") || has("hoje") {
+        return Some(Period {
+            from: day_start(today),
+            to: now,
+        });
+    }
+    if (has("last") || has("past") || has("ultima") || has("passada"))
+        && (has("week") || has("semana"))
+    {
+        return Some(Period {
+            from: now - Duration::days(7),
+            to: now,
+        });
+    }
+    if let Some(i) = words.iter().position(|w| w == "days" || w == "dias") {
+        if let Some(n) = i.checked_sub(1).and_then(|j| words[j].parse::<i64>().ok()) {
+            if (1..=366).contains(&n) {
+                return Some(Period {
+                    from: now - Duration::days(n),
+                    to: now,
+                });
+            }
+        }
+    }
+    for (names, weekday) in WEEKDAYS {
+        if names.iter().any(|n| has(n)) {
+            let back =
+                (7 + today.weekday().num_days_from_monday() - weekday.num_days_from_monday()) % 7;
+            let back = if back == 0 { 7 } else { back };
+            return Some(day(today - Duration::days(i64::from(back))));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(s: &str) -> Vec<String> {
+        words(&fold(s))
+    }
+
+    #[test]
+    fn accents_fold_and_languages_are_told_apart() {
+        assert_eq!(fold("Feijão!"), "feijao ");
+        let at = period(&w("milk at 2026-11-20T10:00:00Z?"), Utc::now()).unwrap();
+        assert_eq!(at.from.to_rfc3339(), "2026-11-20T10:00:00+00:00");
+        assert_eq!(language(&w("quanto feijão temos?"), None), Lang::Pt);
+        assert_eq!(language(&w("how much milk do we have?"), None), Lang::En);
+    }
+
+    #[test]
+    fn misspelled_and_plural_names_match_and_others_do_not() {
+        assert!(word_score("mugs", "mug") > 0.9);
+        assert!(word_score("coffe", "coffee") > 0.8);
+        assert!(word_score("feijoes", "feijao") > 0.0);
+        assert_eq!(word_score("milk", "mugs"), 0.0);
+        assert_eq!(with_translations("leite"), ["leite", "milk"]);
+        // Black beans are not coffee beans: no translation that would find the wrong goods.
+        assert_eq!(with_translations("feijao"), ["feijao"]);
+    }
+
+    #[test]
+    fn periods() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap(); // a Wednesday
+        let monday = period(&w("on monday"), now).unwrap();
+        assert_eq!(monday.from.date_naive().to_string(), "2026-11-23");
+        let y = period(&w("ontem"), now).unwrap();
+        assert_eq!(y.from.date_naive().to_string(), "2026-11-24");
+        assert_eq!(period(&w("last week"), now).unwrap().to, now);
+        assert!(period(&w("how much milk"), now).is_none());
+    }
+}

@@ -1,0 +1,327 @@
+//! Conversations, their messages and proposed actions (`ConversationStore`): rows, tenant-leading
+//! keys, each read or write in a tenant-scoped transaction (on PostgreSQL under row-level
+//! security as `restock_app`).
+
+use crate::{execute, fetch_all, fetch_optional, Backend, Db, DbTx};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use restock_application::chat::{
+    ConversationStore, ConversationSummary, ProposedAction, StoredAction, StoredMessage,
+};
+use restock_application::ports::StoreError;
+use restock_domain::TenantId;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Titles are the first question, shortened to this many characters.
+const TITLE_CHARS: usize = 80;
+
+pub struct SqlConversations {
+    db: Db,
+}
+
+impl SqlConversations {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    async fn begin(&self, tenant: &TenantId, write: bool) -> Result<DbTx, StoreError> {
+        // PostgreSQL: the tenant-scoped transaction may write (restock_app has the grants) and
+        // row-level security checks every row. SQLite writes go through its one writer pool.
+        let tx = match (self.db.backend(), write) {
+            (Backend::Sqlite, true) => self.db.begin().await,
+            _ => self.db.begin_tenant_read(tenant.as_str()).await,
+        };
+        tx.map_err(StoreError::new)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ConversationRow {
+    conversation_id: String,
+    created_at: DateTime<Utc>,
+    last_message_at: Option<DateTime<Utc>>,
+    title: Option<String>,
+}
+
+impl ConversationRow {
+    fn summary(self) -> Result<ConversationSummary, StoreError> {
+        Ok(ConversationSummary {
+            id: uuid(&self.conversation_id)?,
+            created_at: self.created_at,
+            last_message_at: self.last_message_at,
+            title: self.title,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    message_id: String,
+    role: String,
+    text: String,
+    turn: Option<String>,
+    context: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ActionRow {
+    action_id: String,
+    conversation_id: String,
+    turn_id: String,
+    tool: String,
+    arguments: String,
+    summary: String,
+    expires_at: DateTime<Utc>,
+    result: Option<String>,
+}
+
+fn uuid(raw: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(raw).map_err(StoreError::new)
+}
+
+fn json<T: serde::de::DeserializeOwned>(raw: &str) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(StoreError::new)
+}
+
+fn text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(StoreError::new)
+}
+
+const CONVERSATION_COLUMNS: &str = "conversation_id, created_at, last_message_at, title";
+
+#[async_trait]
+impl ConversationStore for SqlConversations {
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(tenant, true).await?;
+        execute!(
+            &mut tx,
+            "INSERT INTO conversations (tenant_id, conversation_id, owner, created_at) \
+             VALUES ($1, $2, $3, $4)",
+            tenant.as_str(),
+            id.to_string(),
+            owner,
+            at,
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        limit: i64,
+    ) -> Result<Vec<ConversationSummary>, StoreError> {
+        let mut tx = self.begin(tenant, false).await?;
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE tenant_id = $1 AND owner = $2 \
+             ORDER BY conversation_id DESC LIMIT $3"
+        );
+        let rows = fetch_all!(
+            &mut tx,
+            ConversationRow,
+            &sql,
+            tenant.as_str(),
+            owner,
+            limit
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        rows.into_iter().map(ConversationRow::summary).collect()
+    }
+
+    async fn find(
+        &self,
+        tenant: &TenantId,
+        owner: &str,
+        id: Uuid,
+    ) -> Result<Option<ConversationSummary>, StoreError> {
+        let mut tx = self.begin(tenant, false).await?;
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations \
+             WHERE tenant_id = $1 AND conversation_id = $2 AND owner = $3"
+        );
+        let row = fetch_optional!(
+            &mut tx,
+            ConversationRow,
+            &sql,
+            tenant.as_str(),
+            id.to_string(),
+            owner
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        row.map(ConversationRow::summary).transpose()
+    }
+
+    async fn messages(
+        &self,
+        tenant: &TenantId,
+        conversation: Uuid,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut tx = self.begin(tenant, false).await?;
+        let rows = fetch_all!(
+            &mut tx,
+            MessageRow,
+            "SELECT message_id, role, text, turn, context, created_at FROM conversation_messages \
+             WHERE tenant_id = $1 AND conversation_id = $2 ORDER BY position",
+            tenant.as_str(),
+            conversation.to_string(),
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(StoredMessage {
+                    id: uuid(&r.message_id)?,
+                    role: r.role,
+                    text: r.text,
+                    created_at: r.created_at,
+                    turn: r.turn.as_deref().map(json).transpose()?,
+                    context: r.context.as_deref().map(json::<Value>).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn append(
+        &self,
+        tenant: &TenantId,
+        conversation: Uuid,
+        messages: &[StoredMessage],
+        action: Option<&StoredAction>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(tenant, true).await?;
+        let conversation_id = conversation.to_string();
+        let (last,): (i64,) = fetch_optional!(
+            &mut tx,
+            (i64,),
+            "SELECT COALESCE(MAX(position), 0) FROM conversation_messages \
+             WHERE tenant_id = $1 AND conversation_id = $2",
+            tenant.as_str(),
+            &conversation_id,
+        )
+        .map_err(StoreError::new)?
+        .unwrap_or((0,));
+        for (i, m) in messages.iter().enumerate() {
+            let turn = m.turn.as_ref().map(text).transpose()?;
+            let context = m.context.as_ref().map(text).transpose()?;
+            execute!(
+                &mut tx,
+                "INSERT INTO conversation_messages (tenant_id, conversation_id, position, \
+                     message_id, role, text, turn, context, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                tenant.as_str(),
+                &conversation_id,
+                last + 1 + i as i64,
+                m.id.to_string(),
+                &m.role,
+                &m.text,
+                turn,
+                context,
+                m.created_at,
+            )
+            .map_err(StoreError::new)?;
+        }
+        let title: Option<String> = messages
+            .iter()
+            .find(|m| m.role == "user")
+            .map(|m| m.text.chars().take(TITLE_CHARS).collect());
+        let last_at = messages.iter().map(|m| m.created_at).max();
+        execute!(
+            &mut tx,
+            "UPDATE conversations SET last_message_at = $1, title = COALESCE(title, $2) \
+             WHERE tenant_id = $3 AND conversation_id = $4",
+            last_at,
+            title,
+            tenant.as_str(),
+            &conversation_id,
+        )
+        .map_err(StoreError::new)?;
+        if let Some(a) = action {
+            execute!(
+                &mut tx,
+                "INSERT INTO conversation_actions (tenant_id, action_id, conversation_id, turn_id, \
+                     tool, arguments, summary, expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                tenant.as_str(),
+                a.action.id.to_string(),
+                &conversation_id,
+                a.turn_id.to_string(),
+                &a.action.tool,
+                text(&a.action.arguments)?,
+                &a.action.summary,
+                a.action.expires_at,
+            )
+            .map_err(StoreError::new)?;
+        }
+        tx.commit().await.map_err(StoreError::new)
+    }
+
+    async fn action(
+        &self,
+        tenant: &TenantId,
+        conversation: Uuid,
+        action: Uuid,
+    ) -> Result<Option<StoredAction>, StoreError> {
+        let mut tx = self.begin(tenant, false).await?;
+        let row = fetch_optional!(
+            &mut tx,
+            ActionRow,
+            "SELECT action_id, conversation_id, turn_id, tool, arguments, summary, expires_at, \
+                 result FROM conversation_actions \
+             WHERE tenant_id = $1 AND action_id = $2 AND conversation_id = $3",
+            tenant.as_str(),
+            action.to_string(),
+            conversation.to_string(),
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        row.map(|r| {
+            Ok(StoredAction {
+                action: ProposedAction {
+                    id: uuid(&r.action_id)?,
+                    tool: r.tool,
+                    arguments: json(&r.arguments)?,
+                    summary: r.summary,
+                    expires_at: r.expires_at,
+                },
+                conversation_id: uuid(&r.conversation_id)?,
+                turn_id: uuid(&r.turn_id)?,
+                result: r.result.as_deref().map(json).transpose()?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn confirm_action(
+        &self,
+        tenant: &TenantId,
+        action: Uuid,
+        result: &Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin(tenant, true).await?;
+        execute!(
+            &mut tx,
+            "UPDATE conversation_actions SET result = $1, confirmed_by = $2, confirmed_at = $3 \
+             WHERE tenant_id = $4 AND action_id = $5 AND result IS NULL",
+            text(result)?,
+            by,
+            at,
+            tenant.as_str(),
+            action.to_string(),
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)
+    }
+}
