@@ -96,8 +96,18 @@ test("a manager reads every page and acts from them", async () => {
   assert.equal(await rows.first().getAttribute("data-sku"), BELOW);
   assert.match(await rows.first().getAttribute("class"), /below/);
   assert.ok((await rows.count()) >= 2);
-  assert.ok(await page.locator("#chat-panel[data-placeholder=conversations-api]").isVisible());
   await shot(page, "products");
+
+  // The chat panel answers from the same tools: the figure it states is the API's.
+  const asked = await apiProduct(BELOW);
+  await page.fill("#chat-text", `how much ${BELOW} do we have?`);
+  await page.click("#chat-form button[type=submit]");
+  const answer = page.locator("#chat-log .chat-turn.assistant .answer").last();
+  await answer.waitFor();
+  const said = await answer.textContent();
+  assert.ok(said.includes(String(asked.available)), `the answer states available=${asked.available}: ${said}`);
+  assert.equal(await page.locator("#chat-log .chat-turn.assistant").last().getAttribute("data-answered-by"), "interpreter");
+  await shot(page, "chat");
 
   // Search narrows the table (htmx swaps it in place).
   await page.fill("#q", OTHER);

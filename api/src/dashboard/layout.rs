@@ -1,5 +1,5 @@
 //! The page shell every dashboard page shares: head (our own assets only), navigation, the chat
-//! panel's region, and error pages.
+//! panel, and error pages.
 
 use super::Session;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -51,7 +51,7 @@ pub fn page(title: &str, current: Page, session: Option<&Session>, body: Markup)
                 }
                 div.layout {
                     main { (body) }
-                    @if session.is_some() { (chat_placeholder()) }
+                    @if session.is_some() { (super::chat::panel()) }
                 }
             }
         }
@@ -63,20 +63,6 @@ fn role_name(s: &Session) -> &'static str {
         "manager"
     } else {
         "viewer"
-    }
-}
-
-/// The chat panel's place on every page. The Conversations API is being built separately; until
-/// it is merged this region says so and answers nothing (no made-up replies).
-fn chat_placeholder() -> Markup {
-    html! {
-        aside #chat-panel.chat data-placeholder="conversations-api" aria-label="Chat" {
-            h2 { "Chat" }
-            p.muted {
-                "The chat with the stock assistant will appear here once the Conversations API is "
-                "part of this server. Nothing is answered from this panel yet."
-            }
-        }
     }
 }
 

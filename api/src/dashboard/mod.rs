@@ -21,6 +21,7 @@
 mod actions;
 mod assets;
 mod auth;
+mod chat;
 mod layout;
 mod notifications;
 mod product;
@@ -74,6 +75,11 @@ pub fn router() -> Router<AppState> {
         .route("/ui/refills/{id}/receive", post(refills::receive))
         .route("/ui/refills/{id}/cancel", post(refills::cancel))
         .route("/ui/notifications", get(notifications::page))
+        .route("/ui/chat", post(chat::ask))
+        .route(
+            "/ui/chat/{conversation}/actions/{action}/confirm",
+            post(chat::confirm),
+        )
         .route("/ui/assets/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(same_origin_posts))
         .layer(axum::middleware::from_fn(security_headers))
