@@ -21,11 +21,15 @@
 //! `backtest`: `restock backtest` on ../shared/data/store-item-demand-sample.csv (its table, and
 //! throughput in series x days per second). Needs no database.
 //!
+//! `llm` (only when asked for): one agent decision's latency and tokens against a model server
+//! (`--llm-base-url URL --llm-model NAME`), next to the policy's; see llm.rs.
+//!
 //! Pick with `--only core|reservations|thresholds|backtest|dashboard`; `--only commands` (figure 1),
 //! `--only rebuild --database-url URL` (figure 3 on a database a `core` run left) and
 //! `--only fitting` repeat one figure.
 
 mod cpu;
+mod llm;
 mod load;
 
 use anyhow::{bail, Context};
@@ -116,6 +120,16 @@ async fn main() -> anyhow::Result<()> {
         let bench = Bench::start().await?;
         dashboard(&bench, 1_000, 200).await?;
         bench.finish().await;
+    }
+    // Needs a model server, so only when asked for.
+    if only.as_deref() == Some("llm") {
+        let base = flag("--llm-base-url").context("--only llm needs --llm-base-url URL")?;
+        let model = flag("--llm-model").context("--only llm needs --llm-model NAME")?;
+        let decisions: usize = flag("--decisions")
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(20);
+        llm::llm(&base, &model, decisions).await?;
     }
     Ok(())
 }
