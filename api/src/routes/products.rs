@@ -66,15 +66,9 @@ pub struct AdjustmentBody {
 #[schema(as = MinStockInput)]
 pub struct MinStockBody {
     /// Required, but may be `null`: a number pins a manual minimum, `null` clears it.
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "restock_application::tools::request::present")]
     #[schema(required = true, minimum = 0, maximum = 1_000_000_000)]
     quantity: Option<i64>,
-}
-
-/// Deserialize a field that must be present but may be null (serde otherwise treats a
-/// missing `Option` as null).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Option::<i64>::deserialize(d)
 }
 
 pub fn parse_sku(raw: &str) -> Result<Sku, ApiError> {

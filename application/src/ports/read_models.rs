@@ -53,6 +53,16 @@ pub trait ReadModels: Send + Sync + 'static {
         limit: i64,
     ) -> Result<Vec<MovementView>, StoreError>;
 
+    /// The last `limit` ledger rows at or before `version`, oldest first (a product's history
+    /// as of a past version, without reading the ledger before it).
+    async fn movements_until(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        version: i64,
+        limit: i64,
+    ) -> Result<Vec<MovementView>, StoreError>;
+
     /// Refills in creation order; the page's `after` is a refill id.
     async fn refills(
         &self,

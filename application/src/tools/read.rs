@@ -5,7 +5,7 @@ use super::request::ProductRef;
 use super::{ToolError, ToolRequest, Tools};
 use crate::ports::{PageRequest, ProductFilter, StreamId};
 use crate::refill_audit::{refill_audit, AuditError};
-use crate::views::{EventView, MovementView};
+use crate::views::EventView;
 use crate::{load_product_as_of, ProductView};
 use restock_domain::{Sku, TenantId};
 use serde_json::{json, Value};
@@ -55,7 +55,10 @@ pub(super) async fn run(
                 }
                 None => product_by_sku(tools, tenant, sku).await?,
             };
-            let movements = movements_until(tools, tenant, sku, product.version, *limit).await?;
+            let movements = tools
+                .read_models
+                .movements_until(tenant, sku, product.version, *limit)
+                .await?;
             let events = events_until(tools, tenant, sku, product.version, *limit).await?;
             Ok(json!({
                 "as_of": as_of,
@@ -152,40 +155,6 @@ async fn product_by_name(
                 "{name:?} matches several products: {}; give the sku",
                 names.join(", ")
             )))
-        }
-    }
-}
-
-/// The last `limit` movements at or before `version`, oldest first.
-async fn movements_until(
-    tools: &Tools,
-    tenant: &TenantId,
-    sku: &Sku,
-    version: i64,
-    limit: i64,
-) -> Result<Vec<MovementView>, ToolError> {
-    let keep = usize::try_from(limit).unwrap_or(0);
-    let mut kept: std::collections::VecDeque<MovementView> = Default::default();
-    let mut after = 0;
-    // The ledger is read forwards a page at a time; memory stays at one page plus `limit`.
-    loop {
-        let page = tools
-            .read_models
-            .movements(tenant, sku, after, super::request::MAX_LIMIT)
-            .await?;
-        let full = page.len() as i64 == super::request::MAX_LIMIT;
-        for m in page {
-            after = m.version;
-            if m.version > version {
-                return Ok(kept.into());
-            }
-            if kept.len() == keep {
-                kept.pop_front();
-            }
-            kept.push_back(m);
-        }
-        if !full {
-            return Ok(kept.into());
         }
     }
 }

@@ -117,8 +117,9 @@ pub struct SetMinStockArgs {
 }
 
 /// A field that must be present but may be null (serde otherwise reads a missing `Option` as
-/// null, and "clear the minimum" must be said, not implied).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+/// null, and "clear the minimum" must be said, not implied). Also the HTTP body's rule
+/// (`PUT /v1/products/{sku}/min-stock`).
+pub fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Option::<i64>::deserialize(d)
 }
 

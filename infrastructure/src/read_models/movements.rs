@@ -92,6 +92,29 @@ pub async fn insert_all(tx: &mut DbTx, rows: &[NewMovement]) -> Result<(), sqlx:
     Ok(())
 }
 
+/// The last `limit` movements at or before `version`, oldest first.
+pub async fn latest_until(
+    tx: &mut DbTx,
+    tenant: &str,
+    sku: &str,
+    version: i64,
+    limit: i64,
+) -> Result<Vec<Movement>, sqlx::Error> {
+    let mut rows = fetch_all!(
+        tx,
+        Movement,
+        "SELECT version, type, delta_on_hand, on_hand_after, reference, occurred_at \
+         FROM movements WHERE tenant_id = $1 AND sku = $2 AND version <= $3 \
+         ORDER BY version DESC LIMIT $4",
+        tenant,
+        sku,
+        version,
+        limit
+    )?;
+    rows.reverse();
+    Ok(rows)
+}
+
 /// Movements after `after_version`, oldest first.
 pub async fn list(
     tx: &mut DbTx,

@@ -86,6 +86,23 @@ impl ReadModels for SqlReadModels {
         Ok(rows.into_iter().map(MovementView::from_row).collect())
     }
 
+    async fn movements_until(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        version: i64,
+        limit: i64,
+    ) -> Result<Vec<MovementView>, StoreError> {
+        let rows = read!(self, tenant, |tx| movements::latest_until(
+            &mut tx,
+            tenant.as_str(),
+            sku.as_str(),
+            version,
+            limit
+        ));
+        Ok(rows.into_iter().map(MovementView::from_row).collect())
+    }
+
     async fn refills(
         &self,
         tenant: &TenantId,
