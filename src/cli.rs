@@ -117,6 +117,12 @@ pub struct ServeArgs {
     #[arg(long, env = "RESTOCK_MCP_ALLOWED_HOSTS", default_value = "localhost,127.0.0.1,::1",
           value_parser = mcp_allowed_hosts)]
     pub mcp_allowed_hosts: restock_api::mcp::AllowedHosts,
+    /// Requests per second per tenant on /v1 and /mcp (burst twice that); 0 turns it off
+    #[arg(long, env = "RESTOCK_RATE_LIMIT", default_value = "100", value_parser = restock_api::rate_limit::RateLimit::parse)]
+    pub rate_limit: restock_api::rate_limit::RateLimit,
+    /// The longest a request may take before it is answered 503 `timeout`, e.g. 60s
+    #[arg(long, env = "RESTOCK_REQUEST_TIMEOUT", default_value = "60s", value_parser = request_timeout)]
+    pub request_timeout: Duration,
     #[command(flatten)]
     pub agent: AgentArgs,
 }
@@ -279,6 +285,10 @@ fn jwt_secret(raw: &str) -> Result<SecretString, String> {
     }
 }
 
+fn request_timeout(raw: &str) -> Result<Duration, String> {
+    duration(raw).map_err(|e| format!("RESTOCK_REQUEST_TIMEOUT: {e}"))
+}
+
 fn forecast_interval(raw: &str) -> Result<Duration, String> {
     duration(raw).map_err(|e| format!("RESTOCK_FORECAST_INTERVAL: {e}"))
 }
@@ -348,6 +358,20 @@ mod tests {
             .expect_err("a URL is not a host")
             .to_string();
         assert!(err.contains("RESTOCK_MCP_ALLOWED_HOSTS"), "{err}");
+    }
+
+    #[test]
+    fn bad_rate_limit_and_timeout_name_the_variable() {
+        for (flag, bad, var) in [
+            ("--rate-limit", "fast", "RESTOCK_RATE_LIMIT"),
+            ("--rate-limit", "-5", "RESTOCK_RATE_LIMIT"),
+            ("--request-timeout", "0s", "RESTOCK_REQUEST_TIMEOUT"),
+        ] {
+            let err = Cli::try_parse_from(["restock", "serve", flag, bad])
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains(var), "{err}");
+        }
     }
 
     #[test]

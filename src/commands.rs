@@ -83,6 +83,8 @@ async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Resu
         forecast_interval: args.forecast_interval,
         agent: args.agent.to_config().map_err(anyhow::Error::msg)?,
         mcp_allowed_hosts: args.mcp_allowed_hosts,
+        rate_limit: args.rate_limit,
+        request_timeout: args.request_timeout,
         ..ServerConfig::new(url)
     };
     // Listen for SIGTERM before starting: one that arrives during start-up (migrations, demo

@@ -5,6 +5,7 @@ pub mod extract;
 pub mod mcp;
 pub mod metrics;
 pub mod problem;
+pub mod rate_limit;
 pub mod routes;
 pub mod server;
 pub mod state;

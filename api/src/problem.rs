@@ -3,7 +3,7 @@
 //! Every error the API answers is an [`ApiError`], and every `ApiError` carries one [`ErrorCode`]:
 //! the enum is the complete list of codes the server can emit. The OpenAPI document lists, per
 //! operation, the codes it can answer with [`Problems`], built from the same enum, so it cannot
-//! name a code that does not exist here (`rate_limited` appears once something emits it).
+//! name a code that does not exist here.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,11 +31,17 @@ pub enum ErrorCode {
     Conflict,
     ReservationExpired,
     IdempotencyKeyReused,
+    /// The tenant is over its request rate (`RESTOCK_RATE_LIMIT`); `Retry-After` says when to
+    /// come back.
+    RateLimited,
     Internal,
+    /// The request took longer than `RESTOCK_REQUEST_TIMEOUT`; a command may still have been
+    /// recorded, so retry it with the same `Idempotency-Key`.
+    Timeout,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 10] = [
+    pub const ALL: [ErrorCode; 12] = [
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -45,7 +51,9 @@ impl ErrorCode {
         Self::Conflict,
         Self::ReservationExpired,
         Self::IdempotencyKeyReused,
+        Self::RateLimited,
         Self::Internal,
+        Self::Timeout,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,7 +67,9 @@ impl ErrorCode {
             Self::Conflict => "conflict",
             Self::ReservationExpired => "reservation_expired",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::RateLimited => "rate_limited",
             Self::Internal => "internal",
+            Self::Timeout => "timeout",
         }
     }
 
@@ -73,7 +83,9 @@ impl ErrorCode {
             Self::InsufficientStock | Self::Conflict => StatusCode::CONFLICT,
             Self::ReservationExpired => StatusCode::GONE,
             Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Timeout => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -88,7 +100,9 @@ impl ErrorCode {
             Self::Conflict => "Conflict",
             Self::ReservationExpired => "Reservation expired",
             Self::IdempotencyKeyReused => "Idempotency key reused",
+            Self::RateLimited => "Too many requests",
             Self::Internal => "Internal error",
+            Self::Timeout => "Timed out",
         }
     }
 }
@@ -110,6 +124,8 @@ pub struct Problem {
 pub struct ApiError {
     code: ErrorCode,
     detail: String,
+    /// Seconds for `Retry-After` (rate limiting).
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -117,6 +133,7 @@ impl ApiError {
         Self {
             code,
             detail: detail.into(),
+            retry_after: None,
         }
     }
 
@@ -158,6 +175,29 @@ impl ApiError {
         )
     }
 
+    /// Over the tenant's request rate: come back in `retry_after_secs` (at least 1).
+    pub fn rate_limited(retry_after_secs: u64) -> Self {
+        let secs = retry_after_secs.max(1);
+        Self {
+            retry_after: Some(secs),
+            ..Self::new(
+                ErrorCode::RateLimited,
+                format!("this tenant is over its request rate; retry in {secs} s"),
+            )
+        }
+    }
+
+    pub fn timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            ErrorCode::Timeout,
+            format!(
+                "the request took longer than {} s; a command may have been recorded: retry it \
+                 with the same Idempotency-Key",
+                limit.as_secs()
+            ),
+        )
+    }
+
     pub fn method_not_allowed() -> Self {
         Self::new(
             ErrorCode::MethodNotAllowed,
@@ -196,12 +236,18 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_string(&self.problem()).unwrap_or_default();
-        (
+        let mut response = (
             self.status(),
             [(header::CONTENT_TYPE, "application/problem+json")],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response
     }
 }
 
@@ -238,7 +284,9 @@ pub mod codes {
         Conflict,
         ReservationExpired,
         IdempotencyKeyReused,
+        RateLimited,
         Internal,
+        Timeout,
     );
 }
 
@@ -401,7 +449,9 @@ mod tests {
                 ErrorCode::Conflict => 6,
                 ErrorCode::ReservationExpired => 7,
                 ErrorCode::IdempotencyKeyReused => 8,
-                ErrorCode::Internal => 9,
+                ErrorCode::RateLimited => 9,
+                ErrorCode::Internal => 10,
+                ErrorCode::Timeout => 11,
             }
         }
         for (i, code) in ErrorCode::ALL.iter().enumerate() {

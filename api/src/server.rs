@@ -2,6 +2,7 @@
 //! router into one running server, and take it down gracefully.
 
 use crate::metrics::Metrics;
+use crate::rate_limit::{RateLimit, TenantRateLimiter};
 use crate::routes;
 use crate::state::AppState;
 use restock_application::agent::{AgentMetrics, ChatModel};
@@ -36,6 +37,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// Long enough for a chat answer that waits out the LLM deadline (45 s by default).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Everything `restock serve` needs, parsed and validated once at start-up.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -51,6 +55,11 @@ pub struct ServerConfig {
     pub mcp_allowed_hosts: crate::mcp::AllowedHosts,
     /// How long a change proposed in chat may be confirmed.
     pub chat_action_ttl: chrono::Duration,
+    /// Requests per second per tenant on `/v1` and `/mcp` (`RESTOCK_RATE_LIMIT`).
+    pub rate_limit: RateLimit,
+    /// The longest any request may take before it is answered 503 `timeout`
+    /// (`RESTOCK_REQUEST_TIMEOUT`); above the LLM deadline, so chat answers in time.
+    pub request_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -65,6 +74,8 @@ impl ServerConfig {
             agent: AgentConfig::default(),
             mcp_allowed_hosts: Default::default(),
             chat_action_ttl: restock_application::chat::DEFAULT_ACTION_TTL,
+            rate_limit: RateLimit::default(),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
         }
     }
 }
@@ -175,6 +186,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         metrics: Arc::new(Metrics::default()),
         agent_metrics: Arc::new(AgentMetrics::default()),
         mcp_allowed_hosts: Default::default(),
+        rate_limiter: Arc::new(TenantRateLimiter::default()),
     }
 }
 
@@ -224,6 +236,7 @@ impl RunningServer {
         )?;
         let mut state = AppState {
             mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
+            rate_limiter: Arc::new(TenantRateLimiter::new(config.rate_limit)),
             ..app_state(db, tokens)
         };
         state.chat = Arc::new(state.chat.with_action_ttl(config.chat_action_ttl));
@@ -250,7 +263,10 @@ impl RunningServer {
         );
         tasks.push(tokio::spawn(scheduler.run(stop.clone())));
         tasks.extend(spawn_agent(&state, &config.agent, &stop)?);
-        let app = crate::telemetry::traced(routes::router(state.clone()));
+        let app = crate::telemetry::traced(routes::with_timeout(
+            routes::router(state.clone()),
+            config.request_timeout,
+        ));
         let mut http_stop = stop.clone();
         tasks.push(tokio::spawn(async move {
             let served = axum::serve(listener, app)

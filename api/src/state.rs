@@ -43,6 +43,8 @@ pub struct AppState {
     pub agent_metrics: Arc<AgentMetrics>,
     /// The `Host`s `/mcp` answers (`RESTOCK_MCP_ALLOWED_HOSTS`).
     pub mcp_allowed_hosts: crate::mcp::AllowedHosts,
+    /// Each tenant's request rate on `/v1` and `/mcp` (`RESTOCK_RATE_LIMIT`).
+    pub rate_limiter: Arc<crate::rate_limit::TenantRateLimiter>,
 }
 
 impl AppState {

@@ -24,6 +24,9 @@
 //! `llm` (only when asked for): one agent decision's latency and tokens against a model server
 //! (`--llm-base-url URL --llm-model NAME`), next to the policy's; see llm.rs.
 //!
+//! `soak` (only when asked for): mixed traffic from several tenants against a `restock serve`
+//! process killed with SIGKILL half-way; see soak.rs.
+//!
 //! Pick with `--only core|reservations|thresholds|backtest|dashboard`; `--only commands` (figure 1),
 //! `--only rebuild --database-url URL` (figure 3 on a database a `core` run left) and
 //! `--only fitting` repeat one figure.
@@ -31,6 +34,7 @@
 mod cpu;
 mod llm;
 mod load;
+mod soak;
 
 use anyhow::{bail, Context};
 use cpu::{CpuSample, CpuUsed};
@@ -120,6 +124,22 @@ async fn main() -> anyhow::Result<()> {
         let bench = Bench::start().await?;
         dashboard(&bench, 1_000, 200).await?;
         bench.finish().await;
+    }
+    // Minutes long and kills a server, so only when asked for.
+    if only.as_deref() == Some("soak") {
+        let number = |name: &str, default: u64| -> anyhow::Result<u64> {
+            Ok(flag(name).map(|s| s.parse()).transpose()?.unwrap_or(default))
+        };
+        soak::soak(soak::SoakConfig {
+            seconds: number("--soak-seconds", 240)?,
+            tenants: usize::try_from(number("--tenants", 4)?)?,
+            clients: usize::try_from(number("--clients", 2)?)?,
+            server_bin: match flag("--server-bin") {
+                Some(path) => path.into(),
+                None => soak::SoakConfig::default_server_bin()?,
+            },
+        })
+        .await?;
     }
     // Needs a model server, so only when asked for.
     if only.as_deref() == Some("llm") {
@@ -263,6 +283,8 @@ impl Bench {
         println!("\ndatabase {url}");
         let server = RunningServer::start(&ServerConfig {
             jwt_secret: Some(SECRET.into()),
+            // One tenant at full speed is what these figures measure.
+            rate_limit: restock_api::rate_limit::RateLimit::off(),
             ..ServerConfig::new(url.clone())
         })
         .await?;

@@ -7,6 +7,7 @@ pub mod mcp_seed;
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
+use restock_api::rate_limit::RateLimit;
 use restock_api::{RunningServer, ServerConfig};
 use restock_domain::TenantId;
 use restock_infrastructure::testing::fresh_database_url;
@@ -17,6 +18,9 @@ use std::future::Future;
 use std::time::Instant;
 
 pub const SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+/// Requests per second per tenant on test servers: far above what any test sends.
+pub const TEST_RATE_LIMIT: u32 = 1_000_000;
 
 /// Instantiate an `async fn name(backend: Backend)` test once per store.
 #[macro_export]
@@ -85,6 +89,9 @@ impl TestApp {
     ) -> Self {
         let mut config = ServerConfig {
             jwt_secret: Some(SECRET.into()),
+            // High enough that no test trips it by firing requests; the rate-limit tests set
+            // their own.
+            rate_limit: RateLimit::per_second(TEST_RATE_LIMIT),
             ..ServerConfig::new(database_url)
         };
         configure(&mut config);
@@ -275,6 +282,7 @@ impl ServerProcess {
             ])
             .env("RESTOCK_JWT_SECRET", SECRET)
             .env("RESTOCK_LOG", "warn")
+            .env("RESTOCK_RATE_LIMIT", TEST_RATE_LIMIT.to_string())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .kill_on_drop(true);

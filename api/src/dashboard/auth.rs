@@ -1,11 +1,11 @@
 //! Sign in with a token (`restock token ...`, or the one `serve --demo` prints) and sign out.
 
 use super::layout::{self, notice, Page};
-use super::SESSION_COOKIE;
+use super::{cookie_flags, SESSION_COOKIE};
 use crate::state::AppState;
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
@@ -45,6 +45,7 @@ pub struct LoginForm {
 /// Check the token like the API does and keep it in an HttpOnly, SameSite=Strict cookie.
 pub async fn login(
     State(app): State<AppState>,
+    headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
     let token = form.map(|f| f.0.token).unwrap_or_default();
@@ -71,8 +72,8 @@ pub async fn login(
         Err(e) => return refused(&format!("This token was refused: {e}.")),
     };
     let max_age = (claims.exp - chrono::Utc::now().timestamp()).max(0);
-    let cookie =
-        format!("{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}");
+    let flags = cookie_flags(&headers);
+    let cookie = format!("{SESSION_COOKIE}={token}; {flags}; Max-Age={max_age}");
     let mut response = Redirect::to("/").into_response();
     match HeaderValue::from_str(&cookie) {
         Ok(value) => {
@@ -83,11 +84,11 @@ pub async fn login(
     }
 }
 
-pub async fn logout() -> Response {
+pub async fn logout(headers: HeaderMap) -> Response {
     let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("restock_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
-    );
+    let cookie = format!("{SESSION_COOKIE}=; {}; Max-Age=0", cookie_flags(&headers));
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
     response
 }

@@ -121,6 +121,13 @@ async fn same_origin_posts(request: Request, next: Next) -> Response {
 }
 
 pub(crate) fn is_same_origin(headers: &HeaderMap) -> bool {
+    // Browsers that send Fetch Metadata say outright where the request came from: only our own
+    // pages (or the person typing the address) may change anything.
+    if let Some(site) = headers.get("sec-fetch-site") {
+        if !matches!(site.to_str(), Ok("same-origin" | "none")) {
+            return false;
+        }
+    }
     let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
         return false;
     };
@@ -189,6 +196,28 @@ impl Session {
                 Some(self),
             ))
         }
+    }
+}
+
+/// Whether the browser reached us over https: directly (an `https` Origin) or through a
+/// TLS-terminating proxy (`X-Forwarded-Proto: https`). The session cookie is then `Secure`, so
+/// it never travels over plain http.
+pub(crate) fn over_https(headers: &HeaderMap) -> bool {
+    let header_is = |name: &str, prefix: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with(prefix))
+    };
+    header_is("x-forwarded-proto", "https") || header_is("origin", "https://")
+}
+
+/// The session cookie's attributes: script cannot read it, no other site's request carries it.
+pub(crate) fn cookie_flags(headers: &HeaderMap) -> &'static str {
+    if over_https(headers) {
+        "HttpOnly; SameSite=Strict; Path=/; Secure"
+    } else {
+        "HttpOnly; SameSite=Strict; Path=/"
     }
 }
 

@@ -370,3 +370,70 @@ fn as_of_accepts_the_forms_a_browser_sends() {
     assert!(parse_as_of("2026-05-01T14:30:05Z").is_ok());
     assert!(parse_as_of("soon").is_err());
 }
+
+/// Behind a TLS-terminating proxy the session cookie is `Secure` (it never crosses plain http),
+/// and logout clears it with the same attributes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_the_session_cookie_is_secure() {
+    let dash = Dash::start().await;
+    let form = |path: &str, body: String| {
+        Request::post(path)
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, "https://dash.test")
+            .header("x-forwarded-proto", "https")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let r = dash
+        .call(form("/login", format!("token={}", dash.manager)))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let cookie = r.headers[header::SET_COOKIE].to_str().expect("ascii");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/", "Secure"] {
+        assert!(cookie.contains(flag), "{flag} missing from {cookie}");
+    }
+    let r = dash.call(form("/logout", String::new())).await;
+    let cookie = r.headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(cookie.contains("Max-Age=0") && cookie.contains("Secure"), "{cookie}");
+
+    // Over plain http the flag would only make the browser drop the cookie.
+    let r = dash
+        .post("/login", None, Some(ORIGIN), &format!("token={}", dash.manager))
+        .await;
+    let cookie = r.headers[header::SET_COOKIE].to_str().expect("ascii");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    dash.server.shutdown().await;
+}
+
+/// A browser's Fetch Metadata saying the form came from another site is refused even when the
+/// `Origin` was forged to match (a sibling site cannot do that, but a proxy might rewrite it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cross_site_fetch_is_refused_and_changes_nothing() {
+    let dash = Dash::start().await;
+    for site in ["cross-site", "same-site"] {
+        let request = Request::post("/ui/products/EVIL-1/receive")
+            .header(header::HOST, HOST)
+            .header(header::ORIGIN, ORIGIN)
+            .header("sec-fetch-site", site)
+            .header(header::COOKIE, format!("{SESSION_COOKIE}={}", dash.manager))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("quantity=5&reference=x&back=product"))
+            .expect("request");
+        let r = dash.call(request).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{site}");
+        assert!(r.body.contains("sent from another site"), "{}", r.body);
+    }
+    // The form from our own page, as a browser sends it, goes through.
+    let request = Request::post("/ui/products/EVIL-1/receive")
+        .header(header::HOST, HOST)
+        .header(header::ORIGIN, ORIGIN)
+        .header("sec-fetch-site", "same-origin")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={}", dash.manager))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("quantity=5&reference=x&back=product"))
+        .expect("request");
+    assert_eq!(dash.call(request).await.status, StatusCode::SEE_OTHER);
+    dash.wait_for(|p| p["on_hand"] == 5).await;
+    dash.server.shutdown().await;
+}

@@ -16,14 +16,15 @@ pub mod refills;
 pub mod reservations;
 
 use crate::metrics;
-use crate::problem::{ApiError, ErrorCode, Problem};
+use crate::problem::{codes, ApiError, ErrorCode, Problem, Problems};
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::response::IntoResponse;
 use axum::Router;
+use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::OpenApi;
+use utoipa::{IntoResponses, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -122,7 +123,43 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+    let mut doc = api().into_openapi();
+    // What every `/v1` operation can answer whatever its handler does: the tenant's rate
+    // (`Caller` checks it with the token) and the request timeout ([`with_timeout`]).
+    let answered_by_all = Problems::<(codes::RateLimited, codes::Timeout)>::responses();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            operation
+                .responses
+                .responses
+                .extend(answered_by_all.clone());
+        }
+    }
+    doc
+}
+
+/// Answer 503 `timeout` when a request takes longer than `limit`. Dropping the handler's future
+/// rolls back a transaction still open; one already committed stays, and the client's retry
+/// with the same `Idempotency-Key` returns its first answer.
+pub fn with_timeout(app: Router, limit: Duration) -> Router {
+    app.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| async move {
+            match tokio::time::timeout(limit, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => ApiError::timeout(limit).into_response(),
+            }
+        },
+    ))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -157,7 +194,7 @@ mod tests {
 
     /// Every error `code` the document lists is one the server can emit: a variant of
     /// `ErrorCode`, which every `ApiError` is made from, under the status that code is answered
-    /// with. `rate_limited` is listed nowhere until something emits it.
+    /// with. Every `/v1` operation lists `rate_limited` with 429 and `timeout` with 503.
     #[test]
     fn documented_error_codes_are_the_ones_the_server_emits() {
         let doc = document();
@@ -215,7 +252,24 @@ mod tests {
             }
         }
         assert!(listed > 50, "operations list their codes ({listed})");
-        assert!(!doc.to_string().contains("rate_limited"));
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let listed = |status: &str| {
+                    op["responses"][status]["content"]["application/problem+json"]["schema"]
+                        ["allOf"][1]["properties"]["code"]["enum"]
+                        .clone()
+                };
+                let expected = |code: &str| {
+                    if path.starts_with("/v1/") {
+                        serde_json::json!([code])
+                    } else {
+                        Value::Null
+                    }
+                };
+                assert_eq!(listed("429"), expected("rate_limited"), "{method} {path}");
+                assert_eq!(listed("503"), expected("timeout"), "{method} {path}");
+            }
+        }
     }
 
     /// Every operation but the public operations endpoints requires the bearer token, and says so;
