@@ -186,6 +186,8 @@ async fn schemathesis_finds_nothing_and_errors_append_nothing() {
         .env("SCHEMATHESIS_HOOKS", HOOKS)
         .env("RESTOCK_FUZZ_LOG", &log)
         .env("NO_COLOR", "1")
+        // Its cache of crashes goes with the run, not into the repository.
+        .current_dir(&dir)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
