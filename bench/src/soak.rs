@@ -233,7 +233,7 @@ async fn client_loop(shared: Arc<Shared>, token: String, seed: u64) {
             _ => {
                 if conversation.is_none() {
                     conversation = shared
-                        .send("chat", post, "/v1/conversations", &token, Some(json!({})), false)
+                        .send("chat", post.clone(), "/v1/conversations", &token, Some(json!({})), false)
                         .await
                         .and_then(|c| c["id"].as_str().map(str::to_owned));
                 }
