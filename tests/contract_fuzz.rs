@@ -127,7 +127,10 @@ fn read_log(path: &PathBuf) -> Vec<Answer> {
                     .expect("every request carried its X-Request-Id"),
                 method: v["method"].as_str().unwrap_or_default().to_owned(),
                 url: v["url"].as_str().unwrap_or_default().to_owned(),
-                status: v["status"].as_u64().and_then(|s| u16::try_from(s).ok()).unwrap_or(0),
+                status: v["status"]
+                    .as_u64()
+                    .and_then(|s| u16::try_from(s).ok())
+                    .unwrap_or(0),
             }
         })
         .collect()

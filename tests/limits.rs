@@ -114,11 +114,18 @@ async fn oversized_bodies_and_nul_text_are_refused_as_problems_and_change_nothin
         .put("/v1/products/milk", &token, json!({ "name": "mi\u{0}lk" }))
         .await;
     assert_eq!(r.status, 400, "{:?}", r.body);
-    assert!(r.body["detail"].as_str().unwrap_or_default().contains("NUL"));
+    assert!(r.body["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("NUL"));
     let r = app.get("/v1/products?query=mi%00lk", &token).await;
     assert_eq!(r.status, 400, "{:?}", r.body);
 
-    assert_eq!(app.event_count(&token, "milk").await, 1, "only the registration");
+    assert_eq!(
+        app.event_count(&token, "milk").await,
+        1,
+        "only the registration"
+    );
     assert_eq!(app.product(&token, "milk").await["name"], "milk");
     app.server.shutdown().await;
 }

@@ -177,7 +177,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
     // PostgreSQL cannot keep U+0000 in text or jsonb: refused here, it would be a 500 at the
     // store. Only a body that spells the escape can hold one (JSON has no raw control
     // characters in strings), so most bodies skip the walk.
-    if contains_nul_escape(bytes) && has_nul(&serde_json::from_slice::<Value>(bytes).unwrap_or_default()) {
+    if contains_nul_escape(bytes)
+        && has_nul(&serde_json::from_slice::<Value>(bytes).unwrap_or_default())
+    {
         return Err(ApiError::validation(
             "body: text may not contain the NUL character (U+0000)",
         ));

@@ -128,7 +128,10 @@ async fn main() -> anyhow::Result<()> {
     // Minutes long and kills a server, so only when asked for.
     if only.as_deref() == Some("soak") {
         let number = |name: &str, default: u64| -> anyhow::Result<u64> {
-            Ok(flag(name).map(|s| s.parse()).transpose()?.unwrap_or(default))
+            Ok(flag(name)
+                .map(|s| s.parse())
+                .transpose()?
+                .unwrap_or(default))
         };
         soak::soak(soak::SoakConfig {
             seconds: number("--soak-seconds", 240)?,

@@ -190,14 +190,28 @@ async fn client_loop(shared: Arc<Shared>, token: String, seed: u64) {
                 let q = 1 + dice.below(5);
                 let path = format!("/v1/products/{sku}/receipts");
                 shared
-                    .send("receipt", post, &path, &token, Some(json!({ "quantity": q })), true)
+                    .send(
+                        "receipt",
+                        post,
+                        &path,
+                        &token,
+                        Some(json!({ "quantity": q })),
+                        true,
+                    )
                     .await;
             }
             25..=44 => {
                 let q = 1 + dice.below(3);
                 let path = format!("/v1/products/{sku}/sales");
                 shared
-                    .send("sale", post, &path, &token, Some(json!({ "quantity": q })), true)
+                    .send(
+                        "sale",
+                        post,
+                        &path,
+                        &token,
+                        Some(json!({ "quantity": q })),
+                        true,
+                    )
                     .await;
             }
             45..=59 => {
@@ -215,7 +229,14 @@ async fn client_loop(shared: Arc<Shared>, token: String, seed: u64) {
                     } else {
                         let path = format!("/v1/reservations/{id}");
                         shared
-                            .send("release", reqwest::Method::DELETE, &path, &token, None, true)
+                            .send(
+                                "release",
+                                reqwest::Method::DELETE,
+                                &path,
+                                &token,
+                                None,
+                                true,
+                            )
                             .await;
                     }
                 }
@@ -233,7 +254,14 @@ async fn client_loop(shared: Arc<Shared>, token: String, seed: u64) {
             _ => {
                 if conversation.is_none() {
                     conversation = shared
-                        .send("chat", post.clone(), "/v1/conversations", &token, Some(json!({})), false)
+                        .send(
+                            "chat",
+                            post.clone(),
+                            "/v1/conversations",
+                            &token,
+                            Some(json!({})),
+                            false,
+                        )
                         .await
                         .and_then(|c| c["id"].as_str().map(str::to_owned));
                 }
@@ -241,7 +269,14 @@ async fn client_loop(shared: Arc<Shared>, token: String, seed: u64) {
                     let text = QUESTIONS[dice.below(QUESTIONS.len() as u64) as usize];
                     let path = format!("/v1/conversations/{id}/messages");
                     shared
-                        .send("chat", post, &path, &token, Some(json!({ "text": text })), false)
+                        .send(
+                            "chat",
+                            post,
+                            &path,
+                            &token,
+                            Some(json!({ "text": text })),
+                            false,
+                        )
                         .await;
                 }
             }
@@ -435,7 +470,10 @@ pub async fn soak(config: SoakConfig) -> anyhow::Result<()> {
     println!("  unexpected error answers (not 409/429): {unexpected}");
     server.kill9().await?;
     if lost > 0 || !mismatched.is_empty() || unexpected > 0 {
-        bail!("soak failed: {lost} lost, {} projections differ, {unexpected} unexpected errors", mismatched.len());
+        bail!(
+            "soak failed: {lost} lost, {} projections differ, {unexpected} unexpected errors",
+            mismatched.len()
+        );
     }
     Ok(())
 }
@@ -467,7 +505,10 @@ async fn projection_matches(
             .await?
             .json()
             .await?;
-        if fields.iter().all(|f| read[f] == folded[f] && !read[f].is_null()) {
+        if fields
+            .iter()
+            .all(|f| read[f] == folded[f] && !read[f].is_null())
+        {
             return Ok(true);
         }
         if Instant::now() > deadline {

@@ -395,11 +395,19 @@ async fn over_https_the_session_cookie_is_secure() {
     }
     let r = dash.call(form("/logout", String::new())).await;
     let cookie = r.headers[header::SET_COOKIE].to_str().expect("ascii");
-    assert!(cookie.contains("Max-Age=0") && cookie.contains("Secure"), "{cookie}");
+    assert!(
+        cookie.contains("Max-Age=0") && cookie.contains("Secure"),
+        "{cookie}"
+    );
 
     // Over plain http the flag would only make the browser drop the cookie.
     let r = dash
-        .post("/login", None, Some(ORIGIN), &format!("token={}", dash.manager))
+        .post(
+            "/login",
+            None,
+            Some(ORIGIN),
+            &format!("token={}", dash.manager),
+        )
         .await;
     let cookie = r.headers[header::SET_COOKIE].to_str().expect("ascii");
     assert!(!cookie.contains("Secure"), "{cookie}");
