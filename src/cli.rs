@@ -364,7 +364,7 @@ mod tests {
     fn bad_rate_limit_and_timeout_name_the_variable() {
         for (flag, bad, var) in [
             ("--rate-limit", "fast", "RESTOCK_RATE_LIMIT"),
-            ("--rate-limit", "-5", "RESTOCK_RATE_LIMIT"),
+            ("--rate-limit", "1.5", "RESTOCK_RATE_LIMIT"),
             ("--request-timeout", "0s", "RESTOCK_REQUEST_TIMEOUT"),
         ] {
             let err = Cli::try_parse_from(["restock", "serve", flag, bad])
