@@ -4,8 +4,8 @@
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
-use restock_application::agent::{AgentMetrics, ChatModel};
-use restock_application::chat::Chat;
+use restock_application::agent::{AgentMetrics, SharedLlm};
+use restock_application::chat::{Chat, ChatLlm};
 use restock_application::ports::{
     Clock, DecisionLedger, EventStore, ForecastRepository, ReadModels, SystemClock,
 };
@@ -17,7 +17,7 @@ use restock_infrastructure::llm::{LlmSetupError, OpenAiClient};
 use restock_infrastructure::notifier::{NotifyError, WebhookClient};
 use restock_infrastructure::read_models::conversations::SqlConversations;
 use restock_infrastructure::read_models::daily_demand::SqlDemandReader;
-use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
+use restock_infrastructure::read_models::decisions::{SqlDecisionLedger, SqlLlmBudget};
 use restock_infrastructure::read_models::forecasts::SqlForecasts;
 use restock_infrastructure::read_models::queries::SqlReadModels;
 use restock_infrastructure::tokens::{load_or_create_secret, TokenError, TokenKeys};
@@ -182,19 +182,16 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
 fn spawn_agent(
     state: &AppState,
     config: &AgentConfig,
+    llm: Option<SharedLlm>,
     stop: &watch::Receiver<bool>,
 ) -> Result<Vec<JoinHandle<()>>, StartError> {
-    let chat: Option<Arc<dyn ChatModel>> = match &config.llm {
-        Some(llm) => Some(Arc::new(OpenAiClient::new(llm.clone())?)),
-        None => None,
-    };
     let worker = AgentWorker::new(
         state.db.clone(),
         state.commands.clone(),
         state.agent_triggers.clone(),
         state.agent_metrics.clone(),
         config.clone(),
-        chat,
+        llm,
     );
     let mut tasks = vec![tokio::spawn(worker.run(stop.clone()))];
     if let Some(url) = &config.webhook_url {
@@ -226,7 +223,23 @@ impl RunningServer {
             mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
             ..app_state(db, tokens)
         };
-        state.chat = Arc::new(state.chat.with_action_ttl(config.chat_action_ttl));
+        // One LLM link for the agent and the chat: one client, one breaker, one budget.
+        let llm = match &config.agent.llm {
+            Some(llm) => Some(SharedLlm::new(
+                Arc::new(OpenAiClient::new(llm.clone())?),
+                llm.clone(),
+            )),
+            None => None,
+        };
+        let chat_llm = llm
+            .clone()
+            .map(|l| ChatLlm::new(l, Arc::new(SqlLlmBudget::new(state.db.clone()))));
+        state.chat = Arc::new(
+            state
+                .chat
+                .with_action_ttl(config.chat_action_ttl)
+                .with_llm(chat_llm),
+        );
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| StartError::Bind(config.bind, e))?;
@@ -249,7 +262,7 @@ impl RunningServer {
             config.forecast_interval,
         );
         tasks.push(tokio::spawn(scheduler.run(stop.clone())));
-        tasks.extend(spawn_agent(&state, &config.agent, &stop)?);
+        tasks.extend(spawn_agent(&state, &config.agent, llm, &stop)?);
         let app = crate::telemetry::traced(routes::router(state.clone()));
         let mut http_stop = stop.clone();
         tasks.push(tokio::spawn(async move {
