@@ -414,7 +414,10 @@ async fn a_write_call_is_at_most_a_proposal_and_changes_nothing(backend: Backend
         .unwrap_or_default()
         .to_owned();
     assert!(content.contains("not_found"), "{content}");
-    assert_eq!(app.get("/v1/refills", &theirs).await.body["items"], json!([]));
+    assert_eq!(
+        app.get("/v1/refills", &theirs).await.body["items"],
+        json!([])
+    );
 }
 
 async fn every_failure_falls_back_to_the_interpreter_with_its_reason(backend: Backend) {
@@ -448,11 +451,7 @@ async fn every_failure_falls_back_to_the_interpreter_with_its_reason(backend: Ba
             1,
         ),
         (vec![check()], "too_many_tool_rounds", 4),
-        (
-            vec![check(), Reply::Status(503)],
-            "http_503",
-            3,
-        ),
+        (vec![check(), Reply::Status(503)], "http_503", 3),
     ];
     for (script, reason, requests) in cases {
         let c = conversation(&app, &t).await;
@@ -460,10 +459,7 @@ async fn every_failure_falls_back_to_the_interpreter_with_its_reason(backend: Ba
         let before = stub.calls();
         let turn = ask(&app, &t, &c, "how many mugs do we have?").await;
         assert_eq!(
-            (
-                turn["answered_by"].clone(),
-                turn["fallback_reason"].clone()
-            ),
+            (turn["answered_by"].clone(), turn["fallback_reason"].clone()),
             (json!("interpreter"), json!(reason)),
             "{turn}"
         );
@@ -476,6 +472,13 @@ async fn every_failure_falls_back_to_the_interpreter_with_its_reason(backend: Ba
             "{reason}: the turn lists the interpreter's calls"
         );
         assert_eq!(stub.calls() - before, requests, "{reason}: requests sent");
+        if reason == "too_many_tool_rounds" {
+            let last = stub.request(stub.calls() - 1);
+            assert_eq!(
+                last["tool_choice"], "none",
+                "the rounds spent, only text is asked for"
+            );
+        }
     }
     let m = metrics(&app).await;
     for needle in [
@@ -544,10 +547,7 @@ async fn the_budget_is_the_agents_and_stops_calls(backend: Backend) {
     }
     let turn = ask(&app, &t, &c, "how many mugs do we have?").await;
     assert_eq!(
-        (
-            turn["answered_by"].clone(),
-            turn["fallback_reason"].clone()
-        ),
+        (turn["answered_by"].clone(), turn["fallback_reason"].clone()),
         (json!("interpreter"), json!("budget_exhausted")),
         "{turn}"
     );
@@ -617,7 +617,11 @@ async fn two_questions_racing_in_one_conversation_never_fail(backend: Backend) {
         [StatusCode::CREATED, StatusCode::CONFLICT],
         "{a:?} {b:?}"
     );
-    let refused = if a.status == StatusCode::CONFLICT { &a } else { &b };
+    let refused = if a.status == StatusCode::CONFLICT {
+        &a
+    } else {
+        &b
+    };
     assert_eq!(refused.code(), "conflict");
     let messages = app.get(&format!("/v1/conversations/{c}"), &t).await.body["messages"]
         .as_array()

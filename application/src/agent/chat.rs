@@ -136,14 +136,24 @@ impl ChatMessage {
 }
 
 /// A request carrying a whole message list and the tools offered (OpenAI `tools` entries).
-/// As with [`chat_request`], the adapter adds `tool_choice`.
-pub fn conversation_request(model: &str, messages: &[ChatMessage], tools: &[Value]) -> Value {
-    json!({
+/// As with [`chat_request`], the adapter adds `tool_choice`, except on a `last` request, which
+/// says `"none"`: the exchange's rounds are spent and only a text answer is wanted now.
+pub fn conversation_request(
+    model: &str,
+    messages: &[ChatMessage],
+    tools: &[Value],
+    last: bool,
+) -> Value {
+    let mut request = json!({
         "model": model,
         "messages": messages.iter().map(ChatMessage::to_wire).collect::<Vec<_>>(),
         "tools": tools,
         "temperature": 0,
-    })
+    });
+    if last {
+        request["tool_choice"] = Value::from("none");
+    }
+    request
 }
 
 /// The facts the model decides on, as compact JSON in the user message.
@@ -245,6 +255,7 @@ mod tests {
                 },
             ],
             &[],
+            false,
         );
         let messages = &request["messages"];
         assert_eq!(messages[1]["content"], json!(""), "never null");

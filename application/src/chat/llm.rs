@@ -26,7 +26,8 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::time::Instant;
 
-/// Rounds of tool calls in one answer; a reply asking for more is refused.
+/// Rounds of tool calls in one answer. The request after the last round asks for text only
+/// (`tool_choice: "none"`); a reply that still calls tools is refused.
 pub const MAX_TOOL_ROUNDS: usize = 3;
 /// Earlier messages sent along, newest kept (each is a question or a final answer).
 const HISTORY_MESSAGES: usize = 12;
@@ -121,7 +122,8 @@ impl ChatLlm {
         let mut proposal = None;
         let mut spent = Spent::default();
         for round in 0..=MAX_TOOL_ROUNDS {
-            let request = conversation_request(self.llm.model.model(), &messages, &offered);
+            let last = round == MAX_TOOL_ROUNDS;
+            let request = conversation_request(self.llm.model.model(), &messages, &offered, last);
             let reply = self
                 .request(reading, &day, &request, deadline, &mut spent, metrics)
                 .await?;
@@ -148,7 +150,7 @@ impl ChatLlm {
                     model_returned: spent.model_returned,
                 });
             }
-            if round == MAX_TOOL_ROUNDS {
+            if last {
                 return Err(LlmFailure::new(
                     "too_many_tool_rounds",
                     format!("the model still asked for tools after {MAX_TOOL_ROUNDS} rounds"),
@@ -212,11 +214,8 @@ impl ChatLlm {
                 "the LLM circuit breaker is open",
             ));
         }
-        let outcome = tokio::time::timeout_at(
-            deadline,
-            self.llm.model.complete(request, deadline),
-        )
-        .await;
+        let outcome =
+            tokio::time::timeout_at(deadline, self.llm.model.complete(request, deadline)).await;
         let reply = match outcome {
             Ok(Ok(reply)) => reply,
             Ok(Err(e)) => {
@@ -305,12 +304,8 @@ impl ChatLlm {
             Err(e) => return refused(e.code(), e.to_string()),
         };
         let (sku, quantity) = match &request {
-            ToolRequest::RefillStock { sku, quantity, .. } => {
-                (sku.clone(), Some(quantity.get()))
-            }
-            ToolRequest::SetMinStock { sku, quantity } => {
-                (sku.clone(), quantity.map(|q| q.get()))
-            }
+            ToolRequest::RefillStock { sku, quantity, .. } => (sku.clone(), Some(quantity.get())),
+            ToolRequest::SetMinStock { sku, quantity } => (sku.clone(), quantity.map(|q| q.get())),
             _ => return refused("unknown_tool", "not a write tool".into()),
         };
         // The product must be the caller's: another tenant's sku is not found.
@@ -517,9 +512,10 @@ mod tests {
         assert_eq!(f.unsupported("1,500 units; 12,5 por dia"), None);
         assert_eq!(f.unsupported("1.500 unidades"), None);
         assert_eq!(f.unsupported("1,501"), Some("1,501".into()));
-        assert_eq!(numeric_tokens("at 10:30, 2026-11-29."), [
-            "10", "30", "2026", "11", "29"
-        ]);
+        assert_eq!(
+            numeric_tokens("at 10:30, 2026-11-29."),
+            ["10", "30", "2026", "11", "29"]
+        );
     }
 
     #[test]

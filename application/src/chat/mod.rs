@@ -426,8 +426,7 @@ impl Chat {
                 (answer, "interpreter".to_owned(), None)
             }
         };
-        self.metrics
-            .turn(&answered_by, fallback_reason.as_deref());
+        self.metrics.turn(&answered_by, fallback_reason.as_deref());
         if !answered_by.starts_with("llm:") {
             self.metrics
                 .tool_calls(answer.tool_calls.iter().map(|c| c.name.as_str()));

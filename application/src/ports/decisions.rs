@@ -33,6 +33,10 @@ pub trait LlmBudget: Send + Sync + 'static {
     async fn reserve(&self, tenant: &TenantId, day: &str, limit: u32) -> Result<bool, StoreError>;
 
     /// Record the tokens a reply reported.
-    async fn add_tokens(&self, tenant: &TenantId, day: &str, usage: Usage)
-        -> Result<(), StoreError>;
+    async fn add_tokens(
+        &self,
+        tenant: &TenantId,
+        day: &str,
+        usage: Usage,
+    ) -> Result<(), StoreError>;
 }
