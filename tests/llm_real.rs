@@ -206,3 +206,110 @@ async fn the_agent_decides_through_a_real_model_server() {
     let (refill, audit) = refill_and_audit(&app, &t, "BREAD").await;
     assert_spoke_the_protocol(&refill, &audit);
 }
+
+/// A counter's value in the `/metrics` text.
+async fn counter(app: &TestApp, name: &str) -> u64 {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Fallback reasons about what the model answered (not about how we spoke to it).
+const ANSWER_REASONS: &[&str] = &["unsupported_figure", "no_answer", "too_many_tool_rounds"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_chat_answers_through_a_real_model_server() {
+    let Some(server) = model_server().await else {
+        return;
+    };
+    let app = TestApp::start_with(Backend::Postgres, |c| {
+        c.agent.llm = Some(llm(&server.base, ToolChoice::Auto))
+    })
+    .await;
+    let t = app.manager("shop");
+    for (sku, name, quantity) in [("MILK", "Milk 1L", 12), ("MUG", "Mug 350ml", 7)] {
+        let r = app
+            .put(&format!("/v1/products/{sku}"), &t, json!({ "name": name }))
+            .await;
+        assert_eq!(r.status, 201);
+        let r = app
+            .post(
+                &format!("/v1/products/{sku}/receipts"),
+                &t,
+                json!({ "quantity": quantity }),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    app.settle().await;
+    // A small model does not always reach for a tool; a few questions give it the chance, and
+    // every answer, whoever gave it, must hold to the rules.
+    let questions = [
+        "Use the check_stock tool: how many units of MILK do we have?",
+        "What is the stock of the product with sku MUG? Call check_stock.",
+        "Quantas unidades de MILK temos em estoque? Use check_stock.",
+    ];
+    let mut tool_rounds = 0;
+    for question in questions {
+        let r = app.post("/v1/conversations", &t, json!({})).await;
+        let c = r.body["id"].as_str().expect("conversation").to_owned();
+        let requests_before = counter(&app, "restock_chat_llm_requests_total").await;
+        let r = app
+            .post(
+                &format!("/v1/conversations/{c}/messages"),
+                &t,
+                json!({ "text": question }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+        let turn = r.body;
+        let requests = counter(&app, "restock_chat_llm_requests_total").await - requests_before;
+        assert!(requests >= 1, "the model was asked: {turn}");
+        // A second request goes out only after the first reply's tool calls ran.
+        if requests >= 2 {
+            tool_rounds += 1;
+        }
+        let reason = turn["fallback_reason"].as_str();
+        eprintln!(
+            "chat: answered_by={} fallback={reason:?} requests={requests} text={:?}",
+            turn["answered_by"], turn["text"]
+        );
+        match reason {
+            None => {
+                assert_eq!(turn["answered_by"], format!("llm:{MODEL}"), "{turn}");
+                // Every figure the model stated is in a tool result it was given.
+                let results = turn["tool_calls"].to_string();
+                let text = turn["text"].as_str().expect("text");
+                for figure in text
+                    .split(|c: char| !c.is_ascii_digit())
+                    .filter(|s| !s.is_empty())
+                {
+                    assert!(
+                        results.contains(figure) || question.contains(figure),
+                        "{figure} is not in the tool results: {turn}"
+                    );
+                }
+            }
+            Some(reason) => {
+                assert_eq!(turn["answered_by"], "interpreter", "{turn}");
+                assert!(
+                    ANSWER_REASONS.contains(&reason),
+                    "the fallback must be about the model's answer, not the protocol: {turn}"
+                );
+            }
+        }
+    }
+    assert!(
+        tool_rounds >= 1,
+        "at least one question went through a tool round with the real server"
+    );
+}

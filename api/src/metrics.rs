@@ -21,27 +21,11 @@ type RequestTally = (u64, f64);
 pub struct Metrics {
     requests: Mutex<BTreeMap<RequestKey, RequestTally>>,
     events_appended: AtomicU64,
-    /// Chat turns by `answered_by`, and the tools they called by name (bounded label values:
-    /// `interpreter`/`llm:<model>` and the tool catalogue).
-    chat_turns: Mutex<BTreeMap<String, u64>>,
-    chat_tool_calls: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Metrics {
     pub fn events_appended(&self, n: usize) {
         self.events_appended.fetch_add(n as u64, Ordering::Relaxed);
-    }
-
-    /// One chat answer: who answered and which tools it called.
-    pub fn chat_turn<'a>(&self, answered_by: &str, tools: impl IntoIterator<Item = &'a str>) {
-        if let Ok(mut map) = self.chat_turns.lock() {
-            *map.entry(answered_by.to_owned()).or_default() += 1;
-        }
-        if let Ok(mut map) = self.chat_tool_calls.lock() {
-            for tool in tools {
-                *map.entry(tool.to_owned()).or_default() += 1;
-            }
-        }
     }
 
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
@@ -82,26 +66,6 @@ impl Metrics {
             "restock_events_appended_total {}",
             self.events_appended.load(Ordering::Relaxed)
         );
-        out.push_str("# HELP restock_chat_turns_total Chat answers by who answered.\n");
-        out.push_str("# TYPE restock_chat_turns_total counter\n");
-        for (by, n) in self
-            .chat_turns
-            .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default()
-        {
-            let _ = writeln!(out, "restock_chat_turns_total{{answered_by=\"{by}\"}} {n}");
-        }
-        out.push_str("# HELP restock_chat_tool_calls_total Tool calls made for chat answers.\n");
-        out.push_str("# TYPE restock_chat_tool_calls_total counter\n");
-        for (tool, n) in self
-            .chat_tool_calls
-            .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default()
-        {
-            let _ = writeln!(out, "restock_chat_tool_calls_total{{tool=\"{tool}\"}} {n}");
-        }
     }
 }
 

@@ -5,8 +5,8 @@ use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimit, TenantRateLimiter};
 use crate::routes;
 use crate::state::AppState;
-use restock_application::agent::{AgentMetrics, ChatModel};
-use restock_application::chat::Chat;
+use restock_application::agent::{AgentMetrics, SharedLlm};
+use restock_application::chat::{Chat, ChatLlm};
 use restock_application::ports::{
     Clock, DecisionLedger, EventStore, ForecastRepository, ReadModels, SystemClock,
 };
@@ -18,7 +18,7 @@ use restock_infrastructure::llm::{LlmSetupError, OpenAiClient};
 use restock_infrastructure::notifier::{NotifyError, WebhookClient};
 use restock_infrastructure::read_models::conversations::SqlConversations;
 use restock_infrastructure::read_models::daily_demand::SqlDemandReader;
-use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
+use restock_infrastructure::read_models::decisions::{SqlDecisionLedger, SqlLlmBudget};
 use restock_infrastructure::read_models::forecasts::SqlForecasts;
 use restock_infrastructure::read_models::queries::SqlReadModels;
 use restock_infrastructure::tokens::{load_or_create_secret, TokenError, TokenKeys};
@@ -194,19 +194,16 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
 fn spawn_agent(
     state: &AppState,
     config: &AgentConfig,
+    llm: Option<SharedLlm>,
     stop: &watch::Receiver<bool>,
 ) -> Result<Vec<JoinHandle<()>>, StartError> {
-    let chat: Option<Arc<dyn ChatModel>> = match &config.llm {
-        Some(llm) => Some(Arc::new(OpenAiClient::new(llm.clone())?)),
-        None => None,
-    };
     let worker = AgentWorker::new(
         state.db.clone(),
         state.commands.clone(),
         state.agent_triggers.clone(),
         state.agent_metrics.clone(),
         config.clone(),
-        chat,
+        llm,
     );
     let mut tasks = vec![tokio::spawn(worker.run(stop.clone()))];
     if let Some(url) = &config.webhook_url {
@@ -239,7 +236,23 @@ impl RunningServer {
             rate_limiter: Arc::new(TenantRateLimiter::new(config.rate_limit)),
             ..app_state(db, tokens)
         };
-        state.chat = Arc::new(state.chat.with_action_ttl(config.chat_action_ttl));
+        // One LLM link for the agent and the chat: one client, one breaker, one budget.
+        let llm = match &config.agent.llm {
+            Some(llm) => Some(SharedLlm::new(
+                Arc::new(OpenAiClient::new(llm.clone())?),
+                llm.clone(),
+            )),
+            None => None,
+        };
+        let chat_llm = llm
+            .clone()
+            .map(|l| ChatLlm::new(l, Arc::new(SqlLlmBudget::new(state.db.clone()))));
+        state.chat = Arc::new(
+            state
+                .chat
+                .with_action_ttl(config.chat_action_ttl)
+                .with_llm(chat_llm),
+        );
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| StartError::Bind(config.bind, e))?;
@@ -262,7 +275,7 @@ impl RunningServer {
             config.forecast_interval,
         );
         tasks.push(tokio::spawn(scheduler.run(stop.clone())));
-        tasks.extend(spawn_agent(&state, &config.agent, &stop)?);
+        tasks.extend(spawn_agent(&state, &config.agent, llm, &stop)?);
         let app = crate::telemetry::traced(routes::with_timeout(
             routes::router(state.clone()),
             config.request_timeout,

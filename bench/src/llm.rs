@@ -70,7 +70,7 @@ pub async fn llm(base: &str, model: &str, decisions: usize) -> anyhow::Result<()
     let chat = Arc::new(OpenAiClient::new(config)?);
     let backend = LlmBackend::new(
         chat,
-        CircuitBreaker::new(u32::MAX, Duration::from_secs(1)),
+        Arc::new(CircuitBreaker::new(u32::MAX, Duration::from_secs(1))),
         Duration::from_secs(150),
     );
     let (mut llm_times, mut policy_times) = (Vec::new(), Vec::new());

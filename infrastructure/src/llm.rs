@@ -66,8 +66,11 @@ impl OpenAiClient {
     /// property of the server, not of this request, and it is logged once.
     async fn once(&self, request: &Value, timeout: Duration) -> Result<ChatReply, ChatError> {
         let choice = self.tool_choice();
+        let sends_choice = request.get("tool_choice").is_none_or(|c| c != "none");
         match self.send(request, choice, timeout).await {
-            Err(ChatError::Status(status)) if choice == ToolChoice::Required && status != 429 => {
+            Err(ChatError::Status(status))
+                if sends_choice && choice == ToolChoice::Required && status != 429 =>
+            {
                 self.required_refused.store(true, Ordering::Relaxed);
                 tracing::warn!(
                     status,
@@ -86,7 +89,12 @@ impl OpenAiClient {
         timeout: Duration,
     ) -> Result<ChatReply, ChatError> {
         let mut body = request.clone();
-        if let Some(fields) = body.as_object_mut().filter(|b| b.contains_key("tools")) {
+        // A request that already says `"none"` (the chat's last round) keeps it: every server
+        // takes it, and it is what stops a model that would call tools for ever.
+        if let Some(fields) = body
+            .as_object_mut()
+            .filter(|b| b.contains_key("tools") && b.get("tool_choice").is_none_or(|c| c != "none"))
+        {
             fields.insert("tool_choice".into(), Value::from(choice.as_str()));
         }
         let mut req = self.http.post(&self.url).json(&body).timeout(timeout);

@@ -99,6 +99,7 @@ pub async fn ask(
         Err(ChatError::Invalid(message)) => {
             layout::respond(StatusCode::BAD_REQUEST, failed(&message))
         }
+        Err(e @ ChatError::Busy) => layout::respond(StatusCode::CONFLICT, failed(&e.to_string())),
         Err(e) => {
             tracing::warn!(error = %e, "chat panel");
             layout::respond(

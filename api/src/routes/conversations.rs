@@ -26,7 +26,7 @@ impl From<ChatError> for ApiError {
         match e {
             ChatError::NotFound | ChatError::ActionNotFound => ApiError::not_found(e.to_string()),
             ChatError::Invalid(d) => ApiError::validation(d),
-            ChatError::Expired(_) => ApiError::conflict(e.to_string()),
+            ChatError::Expired(_) | ChatError::Busy => ApiError::conflict(e.to_string()),
             // A confirmed action the rules refuse (a refill already open, ...) or whose product
             // is gone changes nothing: 409, as API.md says.
             ChatError::Tool(ToolError::NotFound(d) | ToolError::InvalidArguments(d)) => {
@@ -134,7 +134,7 @@ pub struct MessageBody {
     request_body = MessageBody,
     responses(
         (status = 201, description = "The answer", body = Turn),
-        Problems<(ValidationFailed, Unauthorized, NotFound, Internal)>,
+        Problems<(ValidationFailed, Unauthorized, NotFound, Conflict, Internal)>,
     )
 )]
 pub async fn post_message(
@@ -149,10 +149,6 @@ pub async fn post_message(
         .chat
         .post_message(&tool_caller(&caller), id, &body.text)
         .await?;
-    app.metrics.chat_turn(
-        &turn.answered_by,
-        turn.tool_calls.iter().map(|c| c.name.as_str()),
-    );
     Ok((StatusCode::CREATED, Json(turn)))
 }
 

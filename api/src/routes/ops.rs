@@ -97,6 +97,7 @@ pub async fn metrics(State(app): State<AppState>) -> Result<Response, ApiError> 
     let mut out = String::new();
     app.metrics.render(&mut out);
     app.agent_metrics.render(&mut out);
+    app.chat.metrics().render(&mut out);
     out.push_str(
         "# HELP restock_projection_events_behind Events committed but not yet projected.\n",
     );

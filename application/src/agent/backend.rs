@@ -4,6 +4,7 @@
 
 use super::breaker::CircuitBreaker;
 use super::chat::{canonical_json, chat_request, sha256_hex, ChatModel, RawToolCall, Usage};
+use super::config::LlmConfig;
 use super::context::AgentContext;
 use super::policy;
 use async_trait::async_trait;
@@ -100,16 +101,48 @@ impl AgentBackend for PolicyBackend {
     }
 }
 
+/// The one LLM link of a process, shared by the agent and the chat: one client (so a server's
+/// refusal of `tool_choice: "required"` is learnt once) and one circuit breaker (a sick
+/// provider is sick for both). The per-tenant daily budget is shared through its store.
+#[derive(Clone)]
+pub struct SharedLlm {
+    pub model: Arc<dyn ChatModel>,
+    pub breaker: Arc<CircuitBreaker>,
+    pub config: LlmConfig,
+}
+
+impl SharedLlm {
+    pub fn new(model: Arc<dyn ChatModel>, config: LlmConfig) -> Self {
+        Self {
+            breaker: Arc::new(CircuitBreaker::new(
+                config.breaker_threshold,
+                config.breaker_cooldown,
+            )),
+            model,
+            config,
+        }
+    }
+
+    /// The agent's backend over this link.
+    pub fn agent_backend(&self) -> LlmBackend {
+        LlmBackend::new(
+            self.model.clone(),
+            self.breaker.clone(),
+            self.config.deadline,
+        )
+    }
+}
+
 /// An LLM through an OpenAI-compatible chat model, behind a circuit breaker and an overall
 /// deadline (the adapter adds the per-request timeout and its single retry).
 pub struct LlmBackend {
     chat: Arc<dyn ChatModel>,
-    breaker: CircuitBreaker,
+    breaker: Arc<CircuitBreaker>,
     deadline: Duration,
 }
 
 impl LlmBackend {
-    pub fn new(chat: Arc<dyn ChatModel>, breaker: CircuitBreaker, deadline: Duration) -> Self {
+    pub fn new(chat: Arc<dyn ChatModel>, breaker: Arc<CircuitBreaker>, deadline: Duration) -> Self {
         Self {
             chat,
             breaker,

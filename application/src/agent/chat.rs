@@ -87,6 +87,75 @@ pub trait ChatModel: Send + Sync + 'static {
     async fn complete(&self, request: &Value, deadline: Instant) -> Result<ChatReply, ChatError>;
 }
 
+/// One message of a multi-turn exchange (the chat's tool rounds). Strict servers differ on
+/// what they accept, so every message is written in the form all of them take: an assistant
+/// message's `content` is always a string (`""` beside tool calls; llama.cpp's server refuses
+/// `null`), and a `tool` message names the call it answers by `tool_call_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChatMessage {
+    System(String),
+    User(String),
+    Assistant {
+        content: String,
+        tool_calls: Vec<RawToolCall>,
+    },
+    Tool {
+        tool_call_id: String,
+        content: String,
+    },
+}
+
+impl ChatMessage {
+    /// The OpenAI chat-completions wire form.
+    pub fn to_wire(&self) -> Value {
+        match self {
+            Self::System(text) => json!({ "role": "system", "content": text }),
+            Self::User(text) => json!({ "role": "user", "content": text }),
+            Self::Assistant {
+                content,
+                tool_calls,
+            } if tool_calls.is_empty() => json!({ "role": "assistant", "content": content }),
+            Self::Assistant {
+                content,
+                tool_calls,
+            } => json!({
+                "role": "assistant",
+                "content": content,
+                "tool_calls": tool_calls.iter().map(|c| json!({
+                    "id": c.id,
+                    "type": "function",
+                    "function": { "name": c.name, "arguments": c.arguments },
+                })).collect::<Vec<_>>(),
+            }),
+            Self::Tool {
+                tool_call_id,
+                content,
+            } => json!({ "role": "tool", "tool_call_id": tool_call_id, "content": content }),
+        }
+    }
+}
+
+/// A request carrying a whole message list and the tools offered (OpenAI `tools` entries).
+/// As with [`chat_request`], the adapter adds `tool_choice`, except on a `last` request, which
+/// says `"none"`: the exchange's rounds are spent and only a text answer is wanted now.
+pub fn conversation_request(
+    model: &str,
+    messages: &[ChatMessage],
+    tools: &[Value],
+    last: bool,
+) -> Value {
+    let mut request = json!({
+        "model": model,
+        "messages": messages.iter().map(ChatMessage::to_wire).collect::<Vec<_>>(),
+        "tools": tools,
+        "temperature": 0,
+    });
+    if last {
+        request["tool_choice"] = Value::from("none");
+    }
+    request
+}
+
 /// The facts the model decides on, as compact JSON in the user message.
 fn facts(ctx: &AgentContext) -> Value {
     json!({
@@ -163,6 +232,42 @@ mod tests {
             serde_json::from_str(r#"{"a":{"x":[{"p":2,"q":1}],"y":2},"b":1}"#).expect("b");
         assert_eq!(canonical_json(&a), canonical_json(&b));
         assert_eq!(sha256_hex(&canonical_json(&a)).len(), 64);
+    }
+
+    #[test]
+    fn tool_exchange_messages_are_in_the_form_strict_servers_take() {
+        let call = RawToolCall {
+            id: "call_7".into(),
+            name: "check_stock".into(),
+            arguments: "{\"sku\":\"A\"}".into(),
+        };
+        let request = conversation_request(
+            "m",
+            &[
+                ChatMessage::User("how many?".into()),
+                ChatMessage::Assistant {
+                    content: String::new(),
+                    tool_calls: vec![call],
+                },
+                ChatMessage::Tool {
+                    tool_call_id: "call_7".into(),
+                    content: "{}".into(),
+                },
+            ],
+            &[],
+            false,
+        );
+        let messages = &request["messages"];
+        assert_eq!(messages[1]["content"], json!(""), "never null");
+        assert_eq!(messages[1]["tool_calls"][0]["id"], "call_7");
+        assert_eq!(
+            messages[1]["tool_calls"][0]["function"]["arguments"],
+            "{\"sku\":\"A\"}"
+        );
+        assert_eq!(
+            messages[2],
+            json!({ "role": "tool", "tool_call_id": "call_7", "content": "{}" })
+        );
     }
 
     #[test]

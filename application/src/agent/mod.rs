@@ -17,9 +17,9 @@ pub mod policy;
 pub mod tools;
 pub mod trigger;
 
-pub use backend::{AgentBackend, LlmBackend, PolicyBackend};
+pub use backend::{AgentBackend, LlmBackend, PolicyBackend, SharedLlm};
 pub use breaker::CircuitBreaker;
-pub use chat::{ChatError, ChatModel, ChatReply, RawToolCall, Usage};
+pub use chat::{ChatError, ChatMessage, ChatModel, ChatReply, RawToolCall, Usage};
 pub use config::{LlmConfig, ToolChoice};
 pub use context::{AgentContext, Threshold, TriggerRef};
 pub use decision::{Agent, Decision, ReplayedDecision};

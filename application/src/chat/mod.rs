@@ -6,7 +6,12 @@
 //! nothing here reads a table or builds a command (the tool layer does, once).
 
 pub mod interpreter;
+pub mod llm;
+pub mod metrics;
 pub mod text;
+
+pub use llm::ChatLlm;
+pub use metrics::ChatMetrics;
 
 use crate::ports::{Clock, StoreError};
 use crate::tools::{ToolCaller, ToolError, Tools};
@@ -168,14 +173,17 @@ pub trait ConversationStore: Send + Sync + 'static {
         tenant: &TenantId,
         conversation: Uuid,
     ) -> Result<Vec<StoredMessage>, StoreError>;
-    /// Append a question and its answer (and the action it proposes) in one transaction.
+    /// Append a question and its answer (and the action it proposes) in one transaction, after
+    /// the messages read before answering. False, and nothing written, when another answer was
+    /// appended since (two questions raced in one conversation).
     async fn append(
         &self,
         tenant: &TenantId,
         conversation: Uuid,
+        after: usize,
         messages: &[StoredMessage],
         action: Option<&StoredAction>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
     async fn action(
         &self,
         tenant: &TenantId,
@@ -203,6 +211,8 @@ pub enum ChatError {
     Invalid(String),
     #[error("the proposed action expired at {0}; ask again")]
     Expired(DateTime<Utc>),
+    #[error("another message in this conversation was answered meanwhile; send this one again")]
+    Busy,
     #[error(transparent)]
     Tool(#[from] ToolError),
     #[error(transparent)]
@@ -215,6 +225,9 @@ pub struct Chat {
     store: Arc<dyn ConversationStore>,
     clock: Arc<dyn Clock>,
     action_ttl: Duration,
+    /// Asked first when configured; the interpreter answers whenever it fails.
+    llm: Option<Arc<ChatLlm>>,
+    metrics: Arc<ChatMetrics>,
 }
 
 impl Chat {
@@ -229,17 +242,40 @@ impl Chat {
             store,
             clock,
             action_ttl,
+            llm: None,
+            metrics: Arc::default(),
         }
     }
 
     /// The same service with another lifetime for proposed actions.
     pub fn with_action_ttl(&self, action_ttl: Duration) -> Self {
         Self {
+            action_ttl,
+            ..self.clone_parts()
+        }
+    }
+
+    /// The same service asking an LLM first.
+    pub fn with_llm(&self, llm: Option<ChatLlm>) -> Self {
+        Self {
+            llm: llm.map(Arc::new),
+            ..self.clone_parts()
+        }
+    }
+
+    fn clone_parts(&self) -> Self {
+        Self {
             tools: self.tools.clone(),
             store: self.store.clone(),
             clock: self.clock.clone(),
-            action_ttl,
+            action_ttl: self.action_ttl,
+            llm: self.llm.clone(),
+            metrics: self.metrics.clone(),
         }
+    }
+
+    pub fn metrics(&self) -> &ChatMetrics {
+        &self.metrics
     }
 
     pub async fn create(
@@ -321,9 +357,80 @@ impl Chat {
             idempotency_key: None,
             ..caller.clone()
         };
-        let answer =
-            interpreter::answer(&self.tools, &reading, question, previous.as_ref(), asked_at)
+        let lang = text::language(
+            &text::words(&text::fold(question)),
+            previous
+                .as_ref()
+                .and_then(|c| c["lang"].as_str())
+                .and_then(text::Lang::parse),
+        );
+        let llm_answer = match &self.llm {
+            Some(llm) => Some(
+                llm.answer(
+                    &self.tools,
+                    &reading,
+                    question,
+                    &history,
+                    lang,
+                    asked_at,
+                    &self.metrics,
+                )
+                .await
+                .map(|a| (llm.answered_by(), a)),
+            ),
+            None => None,
+        };
+        let (answer, answered_by, fallback_reason) = match llm_answer {
+            Some(Ok((answered_by, a))) => {
+                // The interpreter's follow-up context carries on (in the question's language),
+                // so that a later fallback still understands "and the mugs?".
+                let mut context = previous.clone().unwrap_or_else(|| serde_json::json!({}));
+                context["lang"] = Value::from(lang.as_str());
+                let answer = interpreter::Answer {
+                    text: a.text,
+                    lang,
+                    data: Some(serde_json::json!({
+                        "kind": "llm",
+                        "model": a.model_returned,
+                        "tool_rounds": a.rounds,
+                        "usage": a.usage,
+                    })),
+                    tool_calls: a.tool_calls,
+                    proposal: a.proposal,
+                    context,
+                };
+                (answer, answered_by, None)
+            }
+            Some(Err(failure)) => {
+                tracing::info!(reason = %failure.code, detail = %failure.detail,
+                    "chat: the LLM's answer was not used; the interpreter answers");
+                let answer = interpreter::answer(
+                    &self.tools,
+                    &reading,
+                    question,
+                    previous.as_ref(),
+                    asked_at,
+                )
                 .await?;
+                (answer, "interpreter".to_owned(), Some(failure.code))
+            }
+            None => {
+                let answer = interpreter::answer(
+                    &self.tools,
+                    &reading,
+                    question,
+                    previous.as_ref(),
+                    asked_at,
+                )
+                .await?;
+                (answer, "interpreter".to_owned(), None)
+            }
+        };
+        self.metrics.turn(&answered_by, fallback_reason.as_deref());
+        if !answered_by.starts_with("llm:") {
+            self.metrics
+                .tool_calls(answer.tool_calls.iter().map(|c| c.name.as_str()));
+        }
         let action = answer.proposal.map(|p| StoredAction {
             action: ProposedAction {
                 id: Uuid::now_v7(),
@@ -341,8 +448,8 @@ impl Chat {
             role: "assistant".into(),
             text: answer.text,
             lang: answer.lang.as_str().into(),
-            answered_by: "interpreter".into(),
-            fallback_reason: None,
+            answered_by,
+            fallback_reason,
             tool_calls: answer.tool_calls,
             data: answer.data,
             proposed_action: action.as_ref().map(|a| a.action.clone()),
@@ -365,9 +472,19 @@ impl Chat {
                 context: Some(answer.context),
             },
         ];
-        self.store
-            .append(&caller.tenant, conversation, &messages, action.as_ref())
+        let appended = self
+            .store
+            .append(
+                &caller.tenant,
+                conversation,
+                history.len(),
+                &messages,
+                action.as_ref(),
+            )
             .await?;
+        if !appended {
+            return Err(ChatError::Busy);
+        }
         Ok(turn)
     }
 

@@ -9,7 +9,7 @@ pub mod read_models;
 
 pub use clock::{Clock, SystemClock};
 pub use commits::CommitListener;
-pub use decisions::{DecisionLedger, RecordedDecision};
+pub use decisions::{DecisionLedger, LlmBudget, RecordedDecision};
 pub use demand::*;
 pub use event_store::*;
 pub use read_models::{PageRequest, ProductFilter, ReadModels};

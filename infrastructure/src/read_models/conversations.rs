@@ -196,9 +196,10 @@ impl ConversationStore for SqlConversations {
         &self,
         tenant: &TenantId,
         conversation: Uuid,
+        after: usize,
         messages: &[StoredMessage],
         action: Option<&StoredAction>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut tx = self.begin(tenant, true).await?;
         let conversation_id = conversation.to_string();
         let (last,): (i64,) = fetch_optional!(
@@ -211,14 +212,22 @@ impl ConversationStore for SqlConversations {
         )
         .map_err(StoreError::new)?
         .unwrap_or((0,));
+        // Answered on a history that has grown since: the answer may not fit it (a follow-up
+        // read the wrong context), so the caller is told to ask again. Dropping the transaction
+        // rolls it back.
+        if usize::try_from(last).ok() != Some(after) {
+            return Ok(false);
+        }
         for (i, m) in messages.iter().enumerate() {
             let turn = m.turn.as_ref().map(text).transpose()?;
             let context = m.context.as_ref().map(text).transpose()?;
-            execute!(
+            // Two answers racing past the check above meet here (Postgres, read committed):
+            // the second inserts nothing instead of failing on the key.
+            let inserted = execute!(
                 &mut tx,
                 "INSERT INTO conversation_messages (tenant_id, conversation_id, position, \
                      message_id, role, text, turn, context, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
                 tenant.as_str(),
                 &conversation_id,
                 last + 1 + i as i64,
@@ -230,6 +239,9 @@ impl ConversationStore for SqlConversations {
                 m.created_at,
             )
             .map_err(StoreError::new)?;
+            if inserted != 1 {
+                return Ok(false);
+            }
         }
         let title: Option<String> = messages
             .iter()
@@ -263,7 +275,8 @@ impl ConversationStore for SqlConversations {
             )
             .map_err(StoreError::new)?;
         }
-        tx.commit().await.map_err(StoreError::new)
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(true)
     }
 
     async fn action(

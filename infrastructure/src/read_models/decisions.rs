@@ -8,8 +8,10 @@
 use crate::{execute, fetch_all, fetch_optional, Db, DbTx};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use restock_application::agent::{AgentContext, Decision, TriggerStatus};
-use restock_application::ports::{DecisionLedger, Position, RecordedDecision, StoreError};
+use restock_application::agent::{AgentContext, Decision, TriggerStatus, Usage};
+use restock_application::ports::{
+    DecisionLedger, LlmBudget, Position, RecordedDecision, StoreError,
+};
 use restock_domain::TenantId;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -281,5 +283,48 @@ impl DecisionLedger for SqlDecisionLedger {
             decision: row.decision.0,
             decided_at: row.decided_at,
         }))
+    }
+}
+
+/// The `agent_budget` table as the chat reaches it: the same rows the agent worker reserves
+/// from, so both spend one allowance.
+pub struct SqlLlmBudget {
+    db: Db,
+}
+
+impl SqlLlmBudget {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl LlmBudget for SqlLlmBudget {
+    async fn reserve(&self, tenant: &TenantId, day: &str, limit: u32) -> Result<bool, StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        let granted = reserve_call(&mut tx, tenant.as_str(), day, limit)
+            .await
+            .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(granted)
+    }
+
+    async fn add_tokens(
+        &self,
+        tenant: &TenantId,
+        day: &str,
+        usage: Usage,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.db.begin().await.map_err(StoreError::new)?;
+        add_tokens(
+            &mut tx,
+            tenant.as_str(),
+            day,
+            usage.prompt_tokens,
+            usage.completion_tokens,
+        )
+        .await
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)
     }
 }

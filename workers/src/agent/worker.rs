@@ -15,7 +15,7 @@ use super::config::Fault;
 use chrono::{SubsecRound, Utc};
 use restock_application::agent::chat::{canonical_json, sha256_hex};
 use restock_application::agent::{
-    Agent, AgentMetrics, ChatModel, CircuitBreaker, Decision, LlmBackend, ToolCall, TriggerStatus,
+    Agent, AgentMetrics, Decision, SharedLlm, ToolCall, TriggerStatus,
 };
 use restock_application::ports::ReplyStatus;
 use restock_application::{
@@ -68,14 +68,10 @@ impl AgentWorker {
         triggers: Wakeup,
         metrics: Arc<AgentMetrics>,
         config: AgentConfig,
-        chat: Option<Arc<dyn ChatModel>>,
+        llm: Option<SharedLlm>,
     ) -> Self {
-        let agent = match (chat, &config.llm) {
-            (Some(chat), Some(llm)) => Agent::new(Arc::new(LlmBackend::new(
-                chat,
-                CircuitBreaker::new(llm.breaker_threshold, llm.breaker_cooldown),
-                llm.deadline,
-            ))),
+        let agent = match (llm, &config.llm) {
+            (Some(llm), Some(_)) => Agent::new(Arc::new(llm.agent_backend())),
             _ => Agent::policy_only(),
         };
         Self {
