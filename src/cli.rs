@@ -161,6 +161,10 @@ pub struct AgentArgs {
     /// (falls back to auto once if the server refuses it)
     #[arg(long, env = "RESTOCK_LLM_TOOL_CHOICE", default_value = "auto")]
     pub llm_tool_choice: restock_application::agent::ToolChoice,
+    /// How tool results go back to the LLM server: tool (OpenAI's tool messages) or user (one
+    /// user message per round, for llama.cpp's chatml-function-calling, which drops tool messages)
+    #[arg(long, env = "RESTOCK_LLM_TOOL_RESULTS", default_value = "tool")]
+    pub llm_tool_results: restock_application::agent::ToolResults,
     /// Notifications are also POSTed here as JSON (every tenant), with retries
     #[arg(long, env = "RESTOCK_WEBHOOK_URL", value_parser = webhook_url)]
     pub webhook_url: Option<String>,
@@ -189,6 +193,7 @@ impl AgentArgs {
                 breaker_cooldown: self.llm_breaker_cooldown,
                 calls_per_day: self.llm_calls_per_day,
                 tool_choice: self.llm_tool_choice,
+                tool_results: self.llm_tool_results,
                 ..LlmConfig::new(url.clone(), self.llm_api_key.clone(), model.clone())
             }),
         };

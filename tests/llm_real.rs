@@ -12,7 +12,7 @@
 mod common;
 
 use common::{Backend, TestApp};
-use restock_application::agent::{LlmConfig, ToolChoice};
+use restock_application::agent::{LlmConfig, ToolChoice, ToolResults};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -232,7 +232,12 @@ async fn the_chat_answers_through_a_real_model_server() {
         return;
     };
     let app = TestApp::start_with(Backend::Postgres, |c| {
-        c.agent.llm = Some(llm(&server.base, ToolChoice::Auto))
+        // llama.cpp's chatml-function-calling template drops `tool` messages: the
+        // results reach this server folded into a user message (RESTOCK_LLM_TOOL_RESULTS=user).
+        c.agent.llm = Some(LlmConfig {
+            tool_results: ToolResults::User,
+            ..llm(&server.base, ToolChoice::Auto)
+        })
     })
     .await;
     let t = app.manager("shop");

@@ -27,6 +27,8 @@ pub struct LlmConfig {
     pub calls_per_day: u32,
     /// What `tool_choice` the adapter sends (`RESTOCK_LLM_TOOL_CHOICE`).
     pub tool_choice: ToolChoice,
+    /// How tool results go back to the server (`RESTOCK_LLM_TOOL_RESULTS`).
+    pub tool_results: ToolResults,
 }
 
 /// How strongly the request asks for a tool call. Servers differ: OpenAI and vLLM accept
@@ -64,6 +66,42 @@ impl std::str::FromStr for ToolChoice {
     }
 }
 
+/// How the results of the model's tool calls are sent back. `tool` is the OpenAI form (a `tool`
+/// message per call, with its `tool_call_id`) and what OpenAI, vLLM and Ollama read. `user` folds
+/// each round's results into one user message, for servers whose chat template drops `tool`
+/// messages: llama-cpp-python 0.3.36's `chatml-function-calling` renders a `tool` message as an
+/// empty header, so the model never saw a result (seen in tests/llm_real.rs: every answer then
+/// stated figures it had not been given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ToolResults {
+    #[default]
+    Tool,
+    User,
+}
+
+impl ToolResults {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Tool => "tool",
+            Self::User => "user",
+        }
+    }
+}
+
+impl std::str::FromStr for ToolResults {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "tool" => Ok(Self::Tool),
+            "user" => Ok(Self::User),
+            other => Err(format!(
+                "RESTOCK_LLM_TOOL_RESULTS must be tool or user, got {other:?}"
+            )),
+        }
+    }
+}
+
 impl LlmConfig {
     pub fn new(base_url: String, api_key: Option<SecretString>, model: String) -> Self {
         Self {
@@ -77,6 +115,7 @@ impl LlmConfig {
             breaker_cooldown: Duration::from_secs(60),
             calls_per_day: 500,
             tool_choice: ToolChoice::Auto,
+            tool_results: ToolResults::Tool,
         }
     }
 }

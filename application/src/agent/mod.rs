@@ -20,7 +20,7 @@ pub mod trigger;
 pub use backend::{AgentBackend, LlmBackend, PolicyBackend, SharedLlm};
 pub use breaker::CircuitBreaker;
 pub use chat::{ChatError, ChatMessage, ChatModel, ChatReply, RawToolCall, Usage};
-pub use config::{LlmConfig, ToolChoice};
+pub use config::{LlmConfig, ToolChoice, ToolResults};
 pub use context::{AgentContext, Threshold, TriggerRef};
 pub use decision::{Agent, Decision, ReplayedDecision};
 pub use metrics::AgentMetrics;
