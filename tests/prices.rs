@@ -137,6 +137,33 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
         .expect_err("no plan");
     assert_eq!(missing.code(), "not_found");
 
+    // The dashboard's product page shows the plan and its chart; a product without prices
+    // shows none.
+    let page = |sku: &'static str| {
+        let (client, base, t) = (app.client.clone(), app.base.clone(), t.clone());
+        async move {
+            client
+                .get(format!("{base}/ui/products/{sku}"))
+                .header(
+                    "cookie",
+                    format!("{}={t}", restock_api::dashboard::SESSION_COOKIE),
+                )
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    let html = page("COFFEE").await;
+    assert!(html.contains("id=\"purchase-plan\""), "{html}");
+    assert!(html.contains("id=\"price-chart\""));
+    assert!(html.contains(&format!("Wait until {}", plan["best_day"].as_str().unwrap_or("?"))));
+    app.register(&t, "TEA").await;
+    app.settle().await;
+    assert!(!page("TEA").await.contains("id=\"purchase-plan\""));
+
     // A person's refill without buy_on takes the plan's day and price.
     let r = app
         .post(
