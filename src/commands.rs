@@ -1,18 +1,18 @@
 //! What each subcommand does.
 
 use crate::cli::{
-    BacktestArgs, BacktestPricesArgs, Cli, Command, ImportWhat, McpArgs, ProjectionsAction, ReplayArgs, ServeArgs,
-    TokenArgs,
+    BacktestArgs, BacktestPricesArgs, Cli, Command, ImportWhat, McpArgs, ProjectionsAction,
+    ReplayArgs, ServeArgs, TokenArgs,
 };
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use restock_api::server::{runners, token_keys};
 use restock_api::{RunningServer, ServerConfig};
 use restock_application::demand_import::{parse_demand_csv, record_demand_history};
-use restock_application::price_import::{parse_price_csv, record_prices};
-use restock_application::purchase::run_price_backtest;
 use restock_application::forecast::{run_backtest, BacktestOptions};
 use restock_application::ports::{StreamId, SystemClock};
+use restock_application::price_import::{parse_price_csv, record_prices};
+use restock_application::purchase::run_price_backtest;
 use restock_application::refill_audit::{refill_audit, refills_until};
 use restock_application::{load_product_as_of, CommandContext, ProductCommands, ProductView};
 use restock_domain::{ServiceLevel, Sku, TenantId};

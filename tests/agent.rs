@@ -673,7 +673,10 @@ fn slow_demand_csv(sku: &str) -> String {
     let mut csv = String::from("date,sku,quantity\n");
     for back in (1..=120).rev() {
         let q = [2, 1, 3, 2, 2, 3, 1][(back % 7) as usize];
-        csv.push_str(&format!("{},{sku},{q}\n", today - chrono::Duration::days(back)));
+        csv.push_str(&format!(
+            "{},{sku},{q}\n",
+            today - chrono::Duration::days(back)
+        ));
     }
     csv
 }
@@ -682,7 +685,11 @@ async fn a_refill_made_at_a_crossing_carries_the_purchase_plan(backend: Backend)
     let app = TestApp::start(backend).await;
     let t = app.manager("shop");
     let r = app
-        .put("/v1/products/BEANS", &t, json!({ "name": "Beans", "lead_time_days": 2 }))
+        .put(
+            "/v1/products/BEANS",
+            &t,
+            json!({ "name": "Beans", "lead_time_days": 2 }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(
@@ -694,14 +701,24 @@ async fn a_refill_made_at_a_crossing_carries_the_purchase_plan(backend: Backend)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let r = app
-        .post("/v1/products/BEANS/receipts", &t, json!({ "quantity": 100 }))
+        .post(
+            "/v1/products/BEANS/receipts",
+            &t,
+            json!({ "quantity": 100 }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     app.settle().await;
-    let r = app.post("/v1/jobs/recompute-thresholds", &t, json!({})).await;
+    let r = app
+        .post("/v1/jobs/recompute-thresholds", &t, json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let r = app
-        .put("/v1/products/BEANS/min-stock", &t, json!({ "quantity": 50 }))
+        .put(
+            "/v1/products/BEANS/min-stock",
+            &t,
+            json!({ "quantity": 50 }),
+        )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     sell(&app, &t, "BEANS", 51).await; // available 49 < 50: the crossing

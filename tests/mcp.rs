@@ -167,7 +167,10 @@ async fn the_handshake_answers_both_protocol_versions(backend: Backend) {
         versions.contains(LEGACY) && versions.contains(PER_REQUEST),
         "{versions}"
     );
-    assert_eq!(tool_names(&app, &token, Version::PerRequest).await.len(), 10);
+    assert_eq!(
+        tool_names(&app, &token, Version::PerRequest).await.len(),
+        10
+    );
 }
 
 async fn managers_see_ten_tools_and_viewers_the_eight_read_tools(backend: Backend) {

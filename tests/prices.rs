@@ -33,12 +33,21 @@ async fn bad_csv_names_the_line_and_keeps_nothing(backend: Backend) {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
     assert_eq!(r.code(), "validation_failed");
     let detail = r.body["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains("line 5") && detail.contains("negative"), "{detail}");
+    assert!(
+        detail.contains("line 5") && detail.contains("negative"),
+        "{detail}"
+    );
     app.settle().await;
     for sku in ["A", "B"] {
         let p = app.get(&format!("/v1/products/{sku}"), &t).await;
-        assert_eq!(p.status, StatusCode::NOT_FOUND, "nothing of the upload is kept");
-        let plan = app.get(&format!("/v1/products/{sku}/purchase-plan"), &t).await;
+        assert_eq!(
+            p.status,
+            StatusCode::NOT_FOUND,
+            "nothing of the upload is kept"
+        );
+        let plan = app
+            .get(&format!("/v1/products/{sku}/purchase-plan"), &t)
+            .await;
         assert_eq!(plan.status, StatusCode::NOT_FOUND);
         assert_eq!(plan.code(), "not_found");
     }
@@ -51,7 +60,11 @@ async fn bad_csv_names_the_line_and_keeps_nothing(backend: Backend) {
         app.events_of_type(&t, "A", "SupplierPricesRecorded").await,
         1
     );
-    assert_eq!(app.product(&t, "A").await["name"], "A", "registered with defaults");
+    assert_eq!(
+        app.product(&t, "A").await["name"],
+        "A",
+        "registered with defaults"
+    );
 }
 
 async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend) {
@@ -66,9 +79,13 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(
-        app.post("/v1/products/COFFEE/receipts", &t, json!({ "quantity": 100 }))
-            .await
-            .status,
+        app.post(
+            "/v1/products/COFFEE/receipts",
+            &t,
+            json!({ "quantity": 100 })
+        )
+        .await
+        .status,
         StatusCode::CREATED
     );
     // No prices yet: 404.
@@ -111,7 +128,9 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
     assert_eq!(plan["recommendation"], "wait", "{plan}");
     let saving = plan["expected_saving_pct"].as_f64().unwrap_or_default();
     assert!(saving > 10.0 && saving < 20.0, "{plan}");
-    assert!(plan["reason"].as_str().is_some_and(|r| r.starts_with("wait until")));
+    assert!(plan["reason"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("wait until")));
 
     // The same plan through the tool layer (MCP, chat).
     let caller = restock_application::tools::ToolCaller::new(
@@ -159,7 +178,10 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
     let html = page("COFFEE").await;
     assert!(html.contains("id=\"purchase-plan\""), "{html}");
     assert!(html.contains("id=\"price-chart\""));
-    assert!(html.contains(&format!("Wait until {}", plan["best_day"].as_str().unwrap_or("?"))));
+    assert!(html.contains(&format!(
+        "Wait until {}",
+        plan["best_day"].as_str().unwrap_or("?")
+    )));
     app.register(&t, "TEA").await;
     app.settle().await;
     assert!(!page("TEA").await.contains("id=\"purchase-plan\""));
@@ -193,7 +215,10 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
     // A day given by the person is kept, with the plan's price for it.
     let cancel = app
         .post(
-            &format!("/v1/refills/{}/cancel", r.body["id"].as_str().unwrap_or_default()),
+            &format!(
+                "/v1/refills/{}/cancel",
+                r.body["id"].as_str().unwrap_or_default()
+            ),
             &t,
             json!({}),
         )
@@ -211,7 +236,10 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
     assert_eq!(date(&r.body["buy_on"]), tomorrow);
     let tomorrow_price = forecast[1]["mean"].as_f64().expect("a price");
     let price = r.body["expected_unit_price"].as_f64().unwrap_or_default();
-    assert!((price - tomorrow_price).abs() < 1e-9, "{price} vs {tomorrow_price}");
+    assert!(
+        (price - tomorrow_price).abs() < 1e-9,
+        "{price} vs {tomorrow_price}"
+    );
 }
 
 on_both_stores!(

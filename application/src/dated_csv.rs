@@ -45,11 +45,10 @@ pub(crate) fn read_rows(
         .map(|(i, l)| (i + 1, l.trim()))
         .filter(|(_, l)| !l.is_empty());
     let (header_line, header) = lines.next().ok_or(RowError::Empty)?;
-    let columns =
-        Columns::parse(header, value_column).map_err(|message| RowError::BadRow {
-            line: header_line,
-            message,
-        })?;
+    let columns = Columns::parse(header, value_column).map_err(|message| RowError::BadRow {
+        line: header_line,
+        message,
+    })?;
     for (line, text) in lines {
         let bad = |message: String| RowError::BadRow { line, message };
         let (date, sku, value) = columns.parse_row(text, today).map_err(bad)?;

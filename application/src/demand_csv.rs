@@ -37,7 +37,11 @@ pub fn parse_demand_csv(text: &str, today: NaiveDate) -> Result<DemandHistory, D
     let mut rows = 0;
     read_rows(text, "quantity", today, |row| {
         let quantity = parse_quantity(row.value)?;
-        let day = sums.entry(row.sku).or_default().entry(row.date).or_default();
+        let day = sums
+            .entry(row.sku)
+            .or_default()
+            .entry(row.date)
+            .or_default();
         // Both are at most `Quantity::MAX`, so the sum cannot overflow.
         *day += quantity;
         if *day > u64::from(Quantity::MAX) {

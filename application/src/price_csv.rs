@@ -114,7 +114,10 @@ mod tests {
             .collect();
         assert_eq!(
             got,
-            [("2026-01-01".to_owned(), 3.0), ("2026-01-02".to_owned(), 2.5)]
+            [
+                ("2026-01-01".to_owned(), 3.0),
+                ("2026-01-02".to_owned(), 2.5)
+            ]
         );
         assert_eq!(h.by_sku.len(), 2);
     }
@@ -125,16 +128,56 @@ mod tests {
     fn each_rule_names_its_line() {
         let head = "date,sku,unit_price\n2026-01-01,a,1\n";
         let cases: [(String, usize, &str); 10] = [
-            ("date,sku,price\n".into(), 1, "header must contain date,sku,unit_price; `unit_price` is missing"),
-            (format!("{head}2026-01-02,a,0\n"), 3, "unit_price `0` must be above 0"),
-            (format!("{head}2026-01-02,a,0.00\n"), 3, "unit_price `0.00` must be above 0"),
-            (format!("{head}2026-01-02,a,-1.5\n"), 3, "unit_price `-1.5` is negative"),
-            (format!("{head}2026-01-02,a,NaN\n"), 3, "unit_price `NaN` is not a plain decimal number"),
-            (format!("{head}2026-01-02,a,inf\n"), 3, "unit_price `inf` is not a plain decimal number"),
-            (format!("{head}2026-01-02,a,1e3\n"), 3, "unit_price `1e3` is not a plain decimal number"),
-            (format!("{head}\n2026-01-02,a,1.2.3\n"), 4, "unit_price `1.2.3` is not a plain decimal number"),
-            (format!("{head}2026-01-01,a,2\n"), 3, "a second price for a on 2026-01-01 (1 on line 2, 2 here)"),
-            (format!("{head}2026-06-02,a,2\n"), 3, "date 2026-06-02 is in the future"),
+            (
+                "date,sku,price\n".into(),
+                1,
+                "header must contain date,sku,unit_price; `unit_price` is missing",
+            ),
+            (
+                format!("{head}2026-01-02,a,0\n"),
+                3,
+                "unit_price `0` must be above 0",
+            ),
+            (
+                format!("{head}2026-01-02,a,0.00\n"),
+                3,
+                "unit_price `0.00` must be above 0",
+            ),
+            (
+                format!("{head}2026-01-02,a,-1.5\n"),
+                3,
+                "unit_price `-1.5` is negative",
+            ),
+            (
+                format!("{head}2026-01-02,a,NaN\n"),
+                3,
+                "unit_price `NaN` is not a plain decimal number",
+            ),
+            (
+                format!("{head}2026-01-02,a,inf\n"),
+                3,
+                "unit_price `inf` is not a plain decimal number",
+            ),
+            (
+                format!("{head}2026-01-02,a,1e3\n"),
+                3,
+                "unit_price `1e3` is not a plain decimal number",
+            ),
+            (
+                format!("{head}\n2026-01-02,a,1.2.3\n"),
+                4,
+                "unit_price `1.2.3` is not a plain decimal number",
+            ),
+            (
+                format!("{head}2026-01-01,a,2\n"),
+                3,
+                "a second price for a on 2026-01-01 (1 on line 2, 2 here)",
+            ),
+            (
+                format!("{head}2026-06-02,a,2\n"),
+                3,
+                "date 2026-06-02 is in the future",
+            ),
         ];
         for (csv, line, message) in cases {
             assert_eq!(

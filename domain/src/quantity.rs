@@ -172,7 +172,10 @@ mod tests {
             assert!(UnitPrice::new(bad).is_err(), "{bad}");
         }
         assert!(serde_json::from_str::<UnitPrice>("0").is_err());
-        assert_eq!(serde_json::to_string(&UnitPrice::new(2.5).ok()).ok(), Some("2.5".into()));
+        assert_eq!(
+            serde_json::to_string(&UnitPrice::new(2.5).ok()).ok(),
+            Some("2.5".into())
+        );
     }
 
     #[test]

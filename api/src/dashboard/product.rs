@@ -248,7 +248,9 @@ fn purchase_plan(plan: &Value) -> Markup {
     let date_of = |v: &Value| v.as_str().and_then(|d| d.parse::<chrono::NaiveDate>().ok());
     let first_forecast = forecast.first().and_then(|f| date_of(&f["date"]));
     for h in history {
-        let Some(d) = date_of(&h["date"]) else { continue };
+        let Some(d) = date_of(&h["date"]) else {
+            continue;
+        };
         // Today's recorded price is also the forecast's first day: drawn once, as forecast.
         if first_forecast.is_some_and(|f| d >= f) {
             continue;
@@ -261,7 +263,9 @@ fn purchase_plan(plan: &Value) -> Markup {
         now.push(json!(round2(today_price)));
     }
     for f in forecast {
-        let Some(d) = date_of(&f["date"]) else { continue };
+        let Some(d) = date_of(&f["date"]) else {
+            continue;
+        };
         days.push(day_seconds(d));
         price.push(Value::Null);
         mean.push(json!(f["mean"].as_f64().map(round2)));

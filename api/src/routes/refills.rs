@@ -15,9 +15,7 @@ use axum::Json;
 use restock_application::ports::PageRequest;
 use restock_application::refill_audit::{self as audit, AuditError};
 use restock_application::tools::ToolCaller;
-use restock_application::views::{
-    Page, RefillAuditView, RefillResult, RefillState, RefillView,
-};
+use restock_application::views::{Page, RefillAuditView, RefillResult, RefillState, RefillView};
 use restock_application::Executed;
 use restock_domain::{ProductCommand, Quantity, RefillId, RefillStatus, Sku, TenantId};
 use serde::Deserialize;

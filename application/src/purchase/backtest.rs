@@ -89,8 +89,10 @@ pub fn run_price_backtest(
     let mut sums = Sums::default();
     let mut series = 0;
     for prices in history.by_sku.values() {
-        let points: Vec<(NaiveDate, f64)> =
-            prices.iter().map(|p| (p.date, p.unit_price.get())).collect();
+        let points: Vec<(NaiveDate, f64)> = prices
+            .iter()
+            .map(|p| (p.date, p.unit_price.get()))
+            .collect();
         if replay(&points, &mut sums) {
             series += 1;
         }
@@ -116,7 +118,11 @@ pub fn run_price_backtest(
         },
         possible_saving: possible,
         regret_vs_best: (sums.plan - sums.best) / n,
-        realised_share: if possible > 0.0 { saving / possible } else { 1.0 },
+        realised_share: if possible > 0.0 {
+            saving / possible
+        } else {
+            1.0
+        },
         models: sums.models,
     })
 }
@@ -166,7 +172,10 @@ fn replay(points: &[(NaiveDate, f64)], sums: &mut Sums) -> bool {
         sums.now += window[0];
         sums.plan += window[offset.min(HORIZON_DAYS - 1)];
         sums.best += window.iter().copied().fold(f64::INFINITY, f64::min);
-        *sums.models.entry(forecast.model.name().to_owned()).or_default() += 1;
+        *sums
+            .models
+            .entry(forecast.model.name().to_owned())
+            .or_default() += 1;
         scored = true;
     }
     scored

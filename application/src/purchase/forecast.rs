@@ -89,8 +89,8 @@ pub fn forecast_prices(prices: &[(NaiveDate, f64)], until: NaiveDate) -> Option<
     let (model, errors) = select(&y);
     let mean = model.forecast(&y, horizon)?;
     let (low, high) = error_bounds(&errors);
-    let holdout_mae =
-        (!errors.is_empty()).then(|| errors.iter().map(|e| e.abs()).sum::<f64>() / errors.len() as f64);
+    let holdout_mae = (!errors.is_empty())
+        .then(|| errors.iter().map(|e| e.abs()).sum::<f64>() / errors.len() as f64);
     let days = mean
         .into_iter()
         .enumerate()
@@ -132,7 +132,12 @@ fn select(y: &[f64]) -> (PriceModel, Vec<f64>) {
             let Some(f) = model.forecast(&y[..origin], HOLDOUT_DAYS) else {
                 continue;
             };
-            errors.extend(y[origin..origin + HOLDOUT_DAYS].iter().zip(f).map(|(a, f)| a - f));
+            errors.extend(
+                y[origin..origin + HOLDOUT_DAYS]
+                    .iter()
+                    .zip(f)
+                    .map(|(a, f)| a - f),
+            );
         }
         if errors.is_empty() {
             continue;

@@ -18,7 +18,9 @@ pub use forecast::{forecast_prices, PriceForecast};
 pub use models::PriceModel;
 pub use plan::{DemandOutlook, PlanDecision, Recommendation, StockOutlook, HORIZON_DAYS};
 
-use crate::ports::{ForecastPoint, ForecastRepository, PricePoint, ReadModels, StoreError, StoredForecast};
+use crate::ports::{
+    ForecastPoint, ForecastRepository, PricePoint, ReadModels, StoreError, StoredForecast,
+};
 use crate::views::PurchasePlanView;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use restock_domain::{Sku, TenantId};
@@ -36,7 +38,11 @@ pub fn plan_prices(
     today: NaiveDate,
     stock: &StockOutlook,
 ) -> Option<(PriceForecast, PlanDecision)> {
-    let known: Vec<(NaiveDate, f64)> = prices.iter().copied().filter(|(d, _)| *d <= today).collect();
+    let known: Vec<(NaiveDate, f64)> = prices
+        .iter()
+        .copied()
+        .filter(|(d, _)| *d <= today)
+        .collect();
     let until = today.checked_add_days(Days::new(HORIZON_DAYS as u64 - 1))?;
     let forecast = forecast_prices(&known, until)?;
     let (order_by, why) = plan::order_by(today, stock);
@@ -84,7 +90,8 @@ impl PurchasePlans {
             return Ok(None);
         };
         let lead = u16::try_from(product.lead_time_days).unwrap_or(u16::MAX);
-        self.plan_for(tenant, sku, product.available, lead, now).await
+        self.plan_for(tenant, sku, product.available, lead, now)
+            .await
     }
 
     /// The plan for a given available stock and lead time (the agent's, as they stood at the

@@ -104,7 +104,9 @@ mod tests {
             .map(|i| if i % 7 == 3 { 8.0 } else { 10.0 })
             .collect();
         // The last value is day 27 (weekday 6); day h = 4 is weekday 3, the promotion.
-        let f = PriceModel::SeasonalNaive.forecast(&weekly, 8).expect("fits");
+        let f = PriceModel::SeasonalNaive
+            .forecast(&weekly, 8)
+            .expect("fits");
         assert_eq!(f, [10.0, 10.0, 10.0, 8.0, 10.0, 10.0, 10.0, 10.0]);
         let f = PriceModel::WeekdayProfile
             .forecast(&weekly, 7)
@@ -113,7 +115,10 @@ mod tests {
         assert_eq!(f[0], 10.0);
         let rising: Vec<f64> = (0..40).map(|i| 5.0 + 0.1 * i as f64).collect();
         let f = PriceModel::Drift.forecast(&rising, 2).expect("fits");
-        assert!((f[0] - 9.0).abs() < 1e-9 && (f[1] - 9.1).abs() < 1e-9, "{f:?}");
+        assert!(
+            (f[0] - 9.0).abs() < 1e-9 && (f[1] - 9.1).abs() < 1e-9,
+            "{f:?}"
+        );
         assert_eq!(
             PriceModel::Mean.forecast(&[1.0, 3.0], 2),
             Some(vec![2.0, 2.0])

@@ -128,8 +128,15 @@ fn finds_the_weekly_promotion_day_when_it_comes_before_order_by() {
             "{:?}",
             forecast.model
         );
-        assert_eq!(plan.best_day.weekday(), Weekday::Thu, "today {today}: {plan:?}");
-        assert!(plan.best_day < today + Days::new(7), "the next Thursday: {plan:?}");
+        assert_eq!(
+            plan.best_day.weekday(),
+            Weekday::Thu,
+            "today {today}: {plan:?}"
+        );
+        assert!(
+            plan.best_day < today + Days::new(7),
+            "the next Thursday: {plan:?}"
+        );
         if today.weekday() == Weekday::Thu {
             assert_eq!(plan.recommendation, Recommendation::BuyNow, "{plan:?}");
         } else {
@@ -155,7 +162,10 @@ fn does_not_wait_for_a_promotion_after_order_by() {
     assert_eq!(plan.recommendation, Recommendation::BuyNow, "{plan:?}");
     // With stock until Thursday it waits for it.
     let (_, plan) = plan_prices(&prices, today, &lasting(3)).expect("a plan");
-    assert_eq!((plan.best_day, plan.recommendation), (day(3), Recommendation::Wait));
+    assert_eq!(
+        (plan.best_day, plan.recommendation),
+        (day(3), Recommendation::Wait)
+    );
 }
 
 #[test]
@@ -163,12 +173,19 @@ fn recommends_buying_now_on_flat_prices_with_noise() {
     for seed in 1..40 {
         let today = day(seed);
         let (forecast, plan) = plan_prices(&flat(seed, today), today, &plenty()).expect("a plan");
-        assert_eq!(plan.recommendation, Recommendation::BuyNow, "seed {seed}: {plan:?}");
+        assert_eq!(
+            plan.recommendation,
+            Recommendation::BuyNow,
+            "seed {seed}: {plan:?}"
+        );
         assert_eq!(plan.best_day, today);
         assert_eq!(plan.expected_saving_pct, 0.0);
         assert_eq!(plan.expected_unit_price, plan.unit_price_today);
         assert!(
-            forecast.days.iter().all(|d| d.lower <= d.mean && d.mean <= d.upper),
+            forecast
+                .days
+                .iter()
+                .all(|d| d.lower <= d.mean && d.mean <= d.upper),
             "intervals hold the mean"
         );
     }
@@ -204,7 +221,10 @@ fn best_day_is_never_after_order_by() {
                 let (_, plan) = plan_prices(&prices, today, &lasting(d)).expect("a plan");
                 assert!(plan.best_day <= plan.order_by, "{plan:?}");
                 assert!(plan.best_day >= today);
-                assert_eq!(plan.recommendation == Recommendation::Wait, plan.best_day > today);
+                assert_eq!(
+                    plan.recommendation == Recommendation::Wait,
+                    plan.best_day > today
+                );
                 checked += 1;
             }
         }
@@ -257,7 +277,10 @@ fn the_backtest_on_a_promotion_series_realises_most_of_the_possible_saving() {
         text.push_str(&format!("{d},f,{p:.4}\n"));
     }
     let flat_report = run_price_backtest(&text, day(400)).expect("a report");
-    assert!(flat_report.waits * 20 <= flat_report.plans, "{flat_report:?}");
+    assert!(
+        flat_report.waits * 20 <= flat_report.plans,
+        "{flat_report:?}"
+    );
     assert!(flat_report.saving_vs_now_pct.abs() < 0.1, "{flat_report:?}");
     assert_eq!(
         run_price_backtest("date,sku,unit_price\n2026-01-01,a,1\n", day(400)),

@@ -189,7 +189,9 @@ impl Product {
             return Err(ProductError::NotRegistered);
         }
         match command {
-            C::Register { .. } | C::ImportDemand { .. } | C::RecordPrices { .. } => unreachable!("handled above"),
+            C::Register { .. } | C::ImportDemand { .. } | C::RecordPrices { .. } => {
+                unreachable!("handled above")
+            }
             C::Receive {
                 quantity,
                 reference,

@@ -8,9 +8,7 @@ use super::{movements, notifications, prices, products, refills};
 use crate::{Db, DbTx};
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use restock_application::ports::{
-    PageRequest, PricePoint, ProductFilter, ReadModels, StoreError,
-};
+use restock_application::ports::{PageRequest, PricePoint, ProductFilter, ReadModels, StoreError};
 use restock_application::views::{MovementView, NotificationView, RefillView};
 use restock_application::ProductView;
 use restock_domain::{RefillStatus, Sku, TenantId};

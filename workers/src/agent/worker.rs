@@ -18,8 +18,8 @@ use restock_application::agent::{
     Agent, AgentContext, AgentMetrics, ChatModel, CircuitBreaker, Decision, LlmBackend, ToolCall,
     TriggerStatus,
 };
-use restock_application::purchase::PurchasePlans;
 use restock_application::ports::ReplyStatus;
+use restock_application::purchase::PurchasePlans;
 use restock_application::{
     CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,
 };
