@@ -72,6 +72,9 @@ pub enum Command {
     },
     /// Replay a demand CSV (date,sku,quantity) day by day: forecast policy vs a static minimum
     Backtest(BacktestArgs),
+    /// Replay a supplier price CSV (date,sku,unit_price) day by day: buying on each day's
+    /// purchase plan vs buying at once and vs the cheapest day
+    BacktestPrices(BacktestPricesArgs),
     /// Serve the tools over MCP on stdin/stdout, for desktop AI clients (no token: you choose
     /// the tenant)
     Mcp(McpArgs),
@@ -98,6 +101,15 @@ pub struct BacktestArgs {
     pub lead_time: u16,
     #[arg(long, default_value_t = 0.95)]
     pub service_level: f64,
+    /// Print one JSON object instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BacktestPricesArgs {
+    #[arg(long)]
+    pub csv: PathBuf,
     /// Print one JSON object instead of a table
     #[arg(long)]
     pub json: bool,
@@ -250,6 +262,12 @@ pub struct ReplayArgs {
 pub enum ImportWhat {
     /// Past daily demand from a `date,sku,quantity` CSV file
     DemandHistory {
+        file: PathBuf,
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Supplier unit prices from a `date,sku,unit_price` CSV file
+    Prices {
         file: PathBuf,
         #[arg(long)]
         tenant: String,

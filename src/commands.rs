@@ -1,8 +1,8 @@
 //! What each subcommand does.
 
 use crate::cli::{
-    BacktestArgs, Cli, Command, ImportWhat, McpArgs, ProjectionsAction, ReplayArgs, ServeArgs,
-    TokenArgs,
+    BacktestArgs, BacktestPricesArgs, Cli, Command, ImportWhat, McpArgs, ProjectionsAction,
+    ReplayArgs, ServeArgs, TokenArgs,
 };
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
@@ -11,6 +11,8 @@ use restock_api::{RunningServer, ServerConfig};
 use restock_application::demand_import::{parse_demand_csv, record_demand_history};
 use restock_application::forecast::{run_backtest, BacktestOptions};
 use restock_application::ports::{StreamId, SystemClock};
+use restock_application::price_import::{parse_price_csv, record_prices};
+use restock_application::purchase::run_price_backtest;
 use restock_application::refill_audit::{refill_audit, refills_until};
 use restock_application::{load_product_as_of, CommandContext, ProductCommands, ProductView};
 use restock_domain::{ServiceLevel, Sku, TenantId};
@@ -36,7 +38,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import {
             what: ImportWhat::DemandHistory { file, tenant },
         } => import_demand(&cli.database_url, &file, &tenant).await,
+        Command::Import {
+            what: ImportWhat::Prices { file, tenant },
+        } => import_prices(&cli.database_url, &file, &tenant).await,
         Command::Backtest(args) => backtest(args),
+        Command::BacktestPrices(args) => backtest_prices(args),
         Command::Mcp(args) => mcp(&cli.database_url, args).await,
     }
 }
@@ -52,6 +58,18 @@ fn backtest(args: BacktestArgs) -> anyhow::Result<()> {
     let report = run_backtest(&text, Utc::now().date_naive(), options)?;
     if args.json {
         println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_table());
+    }
+    Ok(())
+}
+
+fn backtest_prices(args: BacktestPricesArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.csv)
+        .with_context(|| format!("reading {}", args.csv.display()))?;
+    let report = run_price_backtest(&text, Utc::now().date_naive())?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", report.to_table());
     }
@@ -270,6 +288,28 @@ async fn import_demand(url: &str, file: &std::path::Path, tenant: &str) -> anyho
     )
     .await?;
     // A running server's projections would find these at their next poll anyway; tell them now.
+    if let Err(e) = db.announce_commits().await {
+        tracing::warn!(error = %e, "could not announce the import to running servers");
+    }
+    println!("imported {rows} rows for {skus} skus");
+    db.close().await;
+    Ok(())
+}
+
+async fn import_prices(url: &str, file: &std::path::Path, tenant: &str) -> anyhow::Result<()> {
+    let tenant = TenantId::parse(tenant)?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let history = parse_price_csv(&text, Utc::now().date_naive())?;
+    let (rows, skus) = (history.rows, history.by_sku.len());
+    let db = connect(url).await?;
+    let commands = ProductCommands::new(event_store_for(&db), Arc::new(SystemClock));
+    record_prices(
+        &commands,
+        &CommandContext::new(tenant, "cli:import"),
+        history,
+    )
+    .await?;
     if let Err(e) = db.announce_commits().await {
         tracing::warn!(error = %e, "could not announce the import to running servers");
     }

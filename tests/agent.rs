@@ -667,7 +667,89 @@ async fn kill_between_command_and_checkpoint_leaves_one_refill(backend: Backend)
     crash_at(backend, "agent_after_command", "decided", 1).await;
 }
 
+/// About 2 units a day for 120 days ending yesterday.
+fn slow_demand_csv(sku: &str) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let mut csv = String::from("date,sku,quantity\n");
+    for back in (1..=120).rev() {
+        let q = [2, 1, 3, 2, 2, 3, 1][(back % 7) as usize];
+        csv.push_str(&format!(
+            "{},{sku},{q}\n",
+            today - chrono::Duration::days(back)
+        ));
+    }
+    csv
+}
+
+async fn a_refill_made_at_a_crossing_carries_the_purchase_plan(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app.manager("shop");
+    let r = app
+        .put(
+            "/v1/products/BEANS",
+            &t,
+            json!({ "name": "Beans", "lead_time_days": 2 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(
+        app.import_csv(&t, slow_demand_csv("BEANS")).await.status,
+        StatusCode::CREATED
+    );
+    let r = app
+        .import_prices(&t, common::promotion_prices_csv("BEANS", 120, 3))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let r = app
+        .post(
+            "/v1/products/BEANS/receipts",
+            &t,
+            json!({ "quantity": 100 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    app.settle().await;
+    let r = app
+        .post("/v1/jobs/recompute-thresholds", &t, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = app
+        .put(
+            "/v1/products/BEANS/min-stock",
+            &t,
+            json!({ "quantity": 50 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    sell(&app, &t, "BEANS", 51).await; // available 49 < 50: the crossing
+
+    let refill = wait_refills(&app, &t, 1).await.remove(0);
+    agent_idle(&app).await;
+    // 49 units at about 2 a day last three weeks: the plan waits for the promotion in 3 days.
+    let plan = app.get("/v1/products/BEANS/purchase-plan", &t).await.body;
+    assert_eq!(plan["recommendation"], "wait", "{plan}");
+    let promo = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    assert_eq!(plan["best_day"], json!(promo), "{plan}");
+    assert_eq!(refill["decided_by"], "policy");
+    assert_eq!(refill["buy_on"], plan["best_day"], "{refill}");
+    let price = refill["expected_unit_price"].as_f64().expect("a price");
+    let planned = plan["expected_unit_price"].as_f64().expect("a price");
+    assert!((price - planned).abs() < 1e-9, "{price} vs {planned}");
+
+    // The audit shows the plan the decision was made on, and the policy replays to the same.
+    let audit = audit(&app, &t, refill["id"].as_str().expect("id")).await;
+    let context_plan = &audit["decision"]["context"]["purchase_plan"];
+    assert_eq!(context_plan["best_day"], plan["best_day"], "{audit}");
+    assert_eq!(context_plan["order_by"], plan["order_by"], "{audit}");
+    assert_eq!(audit["refill"]["buy_on"], plan["best_day"]);
+    assert!(audit["decision"]["rationale"]
+        .as_str()
+        .is_some_and(|r| r.contains("Purchase plan: buy on")));
+    assert_eq!(audit["replayed_decision"]["matches"], true, "{audit}");
+}
+
 on_both_stores!(
+    a_refill_made_at_a_crossing_carries_the_purchase_plan,
     once_per_crossing_with_its_audit_and_again_after_a_receipt,
     counts_reservations_and_raised_minimums_cross_too,
     a_rebuild_neither_decides_nor_refills,

@@ -120,7 +120,7 @@ async fn ok_get(app: &TestApp, path: &str, token: &str) -> Value {
     r.body
 }
 
-const READ_TOOLS: [&str; 7] = [
+const READ_TOOLS: [&str; 8] = [
     "list_products",
     "check_stock",
     "stock_history",
@@ -128,6 +128,7 @@ const READ_TOOLS: [&str; 7] = [
     "list_refills",
     "explain_refill",
     "list_notifications",
+    "purchase_plan",
 ];
 
 async fn the_handshake_answers_both_protocol_versions(backend: Backend) {
@@ -166,10 +167,13 @@ async fn the_handshake_answers_both_protocol_versions(backend: Backend) {
         versions.contains(LEGACY) && versions.contains(PER_REQUEST),
         "{versions}"
     );
-    assert_eq!(tool_names(&app, &token, Version::PerRequest).await.len(), 9);
+    assert_eq!(
+        tool_names(&app, &token, Version::PerRequest).await.len(),
+        10
+    );
 }
 
-async fn managers_see_nine_tools_and_viewers_the_seven_read_tools(backend: Backend) {
+async fn managers_see_ten_tools_and_viewers_the_eight_read_tools(backend: Backend) {
     let app = TestApp::start(backend).await;
     let manager = app.manager("acme");
     let viewer = app.token("acme", Role::Viewer);
@@ -515,7 +519,7 @@ async fn tokens_and_hosts_are_checked_before_anything_runs(backend: Backend) {
 
 on_both_stores!(
     the_handshake_answers_both_protocol_versions,
-    managers_see_nine_tools_and_viewers_the_seven_read_tools,
+    managers_see_ten_tools_and_viewers_the_eight_read_tools,
     every_read_tool_returns_the_figures_of_the_http_api,
     writes_run_as_the_caller_once_and_never_for_viewers_or_bad_arguments,
     tokens_and_hosts_are_checked_before_anything_runs,

@@ -7,8 +7,7 @@
 //! `isError: true` whose text starts with the error's stable code, never a protocol error: an
 //! MCP client shows a tool result to the model and the person, and hides protocol errors.
 //!
-//! Not here yet: `purchase_plan` (API.md lists it; it joins the tool layer with issue 16 and
-//! then appears here by itself), and the per-tenant rate limit on `/mcp` (the hardening issue).
+//! Not here yet: the per-tenant rate limit on `/mcp` (the hardening issue).
 
 use crate::extract::Caller;
 use crate::state::AppState;

@@ -10,6 +10,7 @@ use restock_application::chat::{Chat, ChatLlm};
 use restock_application::ports::{
     Clock, DecisionLedger, EventStore, ForecastRepository, ReadModels, SystemClock,
 };
+use restock_application::purchase::PurchasePlans;
 use restock_application::thresholds::Thresholds;
 use restock_application::tools::Tools;
 use restock_application::ProductCommands;
@@ -157,6 +158,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
     });
     let ledger: Arc<dyn DecisionLedger> = Arc::new(SqlDecisionLedger::new(db.clone()));
     let read_models: Arc<dyn ReadModels> = Arc::new(SqlReadModels::new(db.clone()));
+    let plans = Arc::new(PurchasePlans::new(read_models.clone(), forecasts.clone()));
     let tools = Arc::new(Tools::new(
         read_models.clone(),
         forecasts,
@@ -170,6 +172,7 @@ pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
         restock_application::chat::DEFAULT_ACTION_TTL,
     ));
     AppState {
+        plans,
         chat,
         commands,
         thresholds,
@@ -204,7 +207,8 @@ fn spawn_agent(
         state.agent_metrics.clone(),
         config.clone(),
         llm,
-    );
+    )
+    .with_purchase_plans(state.plans.clone());
     let mut tasks = vec![tokio::spawn(worker.run(stop.clone()))];
     if let Some(url) = &config.webhook_url {
         let client = WebhookClient::new(url, Duration::from_secs(10))?;

@@ -8,6 +8,7 @@ use axum::Json;
 use restock_application::agent::AgentMetrics;
 use restock_application::chat::Chat;
 use restock_application::ports::{Clock, DecisionLedger, EventStore, ReadModels, ReplyStatus};
+use restock_application::purchase::PurchasePlans;
 use restock_application::thresholds::Thresholds;
 use restock_application::tools::Tools;
 use restock_application::{CommandContext, Executed, Outcome, ProductCommands};
@@ -29,6 +30,8 @@ pub struct AppState {
     pub ledger: Arc<dyn DecisionLedger>,
     /// The read tables, as API shapes.
     pub read_models: Arc<dyn ReadModels>,
+    /// Purchase plans from supplier prices (the routes, the agent worker).
+    pub plans: Arc<PurchasePlans>,
     /// The tool layer: what chat, MCP and the dashboard call.
     pub tools: Arc<Tools>,
     /// Conversations over the tool layer.

@@ -2,21 +2,15 @@
 //! /v1/imports/demand-history`, `restock import demand-history`) and `restock backtest` both
 //! read their file with [`parse_demand_csv`], so they accept and refuse the same files.
 //!
-//! Rules; an error names the line of the file (1-based, blank lines counted):
-//! - blank lines are skipped; the first other line is the header, and a file without one is
-//!   empty;
-//! - the header names the columns `date`, `sku` and `quantity`, exactly so, in any order and
-//!   among others if need be; spaces around names and a UTF-8 byte order mark are ignored;
-//! - every row has as many fields as the header; fields are split at each comma (no quoting)
-//!   and trimmed; none of the three may be empty;
-//! - `date` is `YYYY-MM-DD`, ten characters exactly, and not after `today`;
-//! - `sku` is a valid sku (`[A-Za-z0-9._-]{1,64}`);
+//! Rules: those of every `date,sku,<value>` file ([`crate::dated_csv`]), with `quantity` as
+//! the value:
 //! - `quantity` is a whole number from 0 to [`Quantity::MAX`] (no decimals, no minus sign);
 //! - rows for the same sku and day are added together (a file may list several stores or
 //!   channels separately), and the day's total stays within [`Quantity::MAX`].
 //!
 //! The whole file is read before anything is used, so a bad row keeps nothing of it.
 
+use crate::dated_csv::{read_rows, RowError};
 use chrono::NaiveDate;
 use restock_domain::{DailyDemand, Quantity, Sku};
 use std::collections::BTreeMap;
@@ -39,29 +33,27 @@ pub struct DemandHistory {
 
 /// Reads a `date,sku,quantity` file; `today` is the last day a row may have.
 pub fn parse_demand_csv(text: &str, today: NaiveDate) -> Result<DemandHistory, DemandCsvError> {
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty());
-    let (header_line, header) = lines.next().ok_or(DemandCsvError::Empty)?;
-    let columns = Columns::parse(header).map_err(|message| DemandCsvError::BadRow {
-        line: header_line,
-        message,
-    })?;
     let mut sums: BTreeMap<Sku, BTreeMap<NaiveDate, u64>> = BTreeMap::new();
     let mut rows = 0;
-    for (line, text) in lines {
-        let bad = |message: String| DemandCsvError::BadRow { line, message };
-        let (date, sku, quantity) = columns.parse_row(text, today).map_err(bad)?;
-        let day = sums.entry(sku).or_default().entry(date).or_default();
+    read_rows(text, "quantity", today, |row| {
+        let quantity = parse_quantity(row.value)?;
+        let day = sums
+            .entry(row.sku)
+            .or_default()
+            .entry(row.date)
+            .or_default();
         // Both are at most `Quantity::MAX`, so the sum cannot overflow.
         *day += quantity;
         if *day > u64::from(Quantity::MAX) {
-            return Err(bad("the day's total exceeds the quantity bound".to_owned()));
+            return Err("the day's total exceeds the quantity bound".to_owned());
         }
         rows += 1;
-    }
+        Ok(())
+    })
+    .map_err(|e| match e {
+        RowError::Empty => DemandCsvError::Empty,
+        RowError::BadRow { line, message } => DemandCsvError::BadRow { line, message },
+    })?;
     let by_sku = sums
         .into_iter()
         .map(|(sku, days)| {
@@ -76,72 +68,6 @@ pub fn parse_demand_csv(text: &str, today: NaiveDate) -> Result<DemandHistory, D
         })
         .collect();
     Ok(DemandHistory { rows, by_sku })
-}
-
-/// Where the header put the three columns, and how many fields a row has.
-struct Columns {
-    count: usize,
-    date: usize,
-    sku: usize,
-    quantity: usize,
-}
-
-impl Columns {
-    fn parse(header: &str) -> Result<Self, String> {
-        let names: Vec<&str> = header
-            .trim_start_matches('\u{feff}')
-            .split(',')
-            .map(str::trim)
-            .collect();
-        let find = |column: &str| {
-            names.iter().position(|n| *n == column).ok_or_else(|| {
-                format!("header must contain date,sku,quantity; `{column}` is missing")
-            })
-        };
-        Ok(Self {
-            count: names.len(),
-            date: find("date")?,
-            sku: find("sku")?,
-            quantity: find("quantity")?,
-        })
-    }
-
-    /// One data row, or what is wrong with it.
-    fn parse_row(&self, text: &str, today: NaiveDate) -> Result<(NaiveDate, Sku, u64), String> {
-        let fields: Vec<&str> = text.split(',').map(str::trim).collect();
-        if fields.len() != self.count {
-            let count = format!("expected {} columns, found {}", self.count, fields.len());
-            let cut_off = [
-                ("date", self.date),
-                ("sku", self.sku),
-                ("quantity", self.quantity),
-            ]
-            .into_iter()
-            .find(|&(_, at)| at >= fields.len());
-            return Err(match cut_off {
-                Some((name, _)) => format!("missing column `{name}` ({count})"),
-                None => count,
-            });
-        }
-        let field = |index: usize, name: &str| {
-            Some(fields[index])
-                .filter(|f| !f.is_empty())
-                .ok_or_else(|| format!("missing column `{name}`"))
-        };
-        let raw_date = field(self.date, "date")?;
-        // Exactly ten characters: chrono would also take a sign or a longer year, and dates near
-        // the end of its calendar would overflow when the backtest adds days.
-        let date = Some(raw_date)
-            .filter(|d| d.len() == 10)
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .ok_or_else(|| format!("bad date `{raw_date}` (expected YYYY-MM-DD)"))?;
-        if date > today {
-            return Err(format!("date {date} is in the future"));
-        }
-        let sku = Sku::parse(field(self.sku, "sku")?).map_err(|e| e.to_string())?;
-        let quantity = parse_quantity(field(self.quantity, "quantity")?)?;
-        Ok((date, sku, quantity))
-    }
 }
 
 fn parse_quantity(raw: &str) -> Result<u64, String> {

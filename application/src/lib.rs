@@ -2,13 +2,17 @@
 
 pub mod agent;
 pub mod chat;
+pub(crate) mod dated_csv;
 pub mod demand_csv;
 pub mod demand_import;
 pub mod forecast;
 pub mod ports;
+pub mod price_csv;
+pub mod price_import;
 pub mod product_commands;
 pub mod product_state;
 pub mod product_view;
+pub mod purchase;
 pub mod refill_audit;
 pub mod thresholds;
 pub mod tools;

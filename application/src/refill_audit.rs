@@ -43,6 +43,9 @@ pub struct RefillView {
     pub received_at: Option<DateTime<Utc>>,
     pub received_quantity: Option<i64>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// The purchase plan's day and expected unit price (or the person's day).
+    pub buy_on: Option<chrono::NaiveDate>,
+    pub expected_unit_price: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +96,8 @@ impl RefillAudit {
                 created_at: r.created_at,
                 received_at: r.received_at,
                 cancelled_at: r.cancelled_at,
+                buy_on: r.buy_on,
+                expected_unit_price: r.expected_unit_price,
             },
             trigger: a.trigger.as_ref().map(EventView::from),
             state_at_trigger: a.state_at_trigger.clone(),
@@ -163,7 +168,8 @@ pub async fn refill_audit(
                 reason,
                 decided_by,
                 trigger_event_id,
-                ..
+                buy_on,
+                expected_unit_price,
             } if refill_id == id => {
                 refill = Some(RefillView {
                     id: refill_id.as_uuid(),
@@ -177,6 +183,8 @@ pub async fn refill_audit(
                     received_at: None,
                     received_quantity: None,
                     cancelled_at: None,
+                    buy_on,
+                    expected_unit_price: expected_unit_price.map(|p| p.get()),
                 });
             }
             ProductEvent::RefillReceived {

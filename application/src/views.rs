@@ -6,7 +6,8 @@
 
 use crate::agent::decision::LlmAttempt;
 use crate::agent::{AgentContext, RecordedCall, ReplayedDecision, Threshold, Usage};
-use crate::ports::RecordedEvent;
+use crate::ports::{ForecastPoint, PricePoint, RecordedEvent};
+use crate::purchase::PlanDecision;
 use crate::ProductView;
 use chrono::{DateTime, Utc};
 use restock_domain::{Decider, RefillStatus, ReservationStatus};
@@ -137,16 +138,29 @@ pub struct RefillView {
     pub received_at: Option<DateTime<Utc>>,
     #[schema(required = true)]
     pub cancelled_at: Option<DateTime<Utc>>,
-}
-
-/// A refill as the command that requested it left it (`POST /v1/products/{sku}/refills`, the
-/// `refill_stock` tool): the Refill shape plus the day to buy on, when one was given.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct RequestedRefillView {
-    #[serde(flatten)]
-    pub refill: RefillView,
+    /// The day to buy on: given by the person, else the purchase plan's, when there was one.
     #[schema(required = true)]
     pub buy_on: Option<chrono::NaiveDate>,
+    /// The unit price the purchase plan expected on `buy_on`.
+    #[schema(required = true)]
+    pub expected_unit_price: Option<f64>,
+}
+
+/// `GET /v1/products/{sku}/purchase-plan`: when to buy, from the supplier price forecast and
+/// the demand forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[schema(as = PurchasePlan)]
+pub struct PurchasePlanView {
+    pub sku: String,
+    pub computed_at: DateTime<Utc>,
+    /// Days the plan looks ahead, today included (14).
+    pub horizon_days: usize,
+    /// Recorded prices, the last 90 days with a price.
+    pub history: Vec<PricePoint>,
+    /// Today through the horizon: a recorded price has `lower = mean = upper`.
+    pub price_forecast: Vec<ForecastPoint>,
+    #[serde(flatten)]
+    pub plan: PlanDecision,
 }
 
 /// The refill as a receive or cancel command left it.

@@ -49,6 +49,7 @@ fn context(i: usize) -> anyhow::Result<AgentContext> {
             sequence: 10,
             recorded_at: Utc::now(),
         },
+        purchase_plan: None,
     })
 }
 

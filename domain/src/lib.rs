@@ -13,7 +13,7 @@ pub use ids::{RefillId, ReservationId, Sku, TenantId, ValueError};
 pub use product::{
     command::{ProductCommand, ProductDetails},
     error::ProductError,
-    event::{DailyDemand, ProductEvent, ReorderPoint},
+    event::{DailyDemand, DailyPrice, ProductEvent, ReorderPoint},
     MinimumSource, Product, RefillStatus, ReservationStatus,
 };
-pub use quantity::{Quantity, ServiceLevel};
+pub use quantity::{Quantity, ServiceLevel, UnitPrice};

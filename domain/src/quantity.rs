@@ -114,9 +114,69 @@ impl From<ServiceLevel> for f64 {
     }
 }
 
+/// A supplier's price for one unit: finite and above zero. Prices are in the supplier's
+/// currency, whatever it is; only their comparison over time matters here.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct UnitPrice(f64);
+
+impl UnitPrice {
+    /// A bound far above any real unit price that keeps sums of a year of prices finite and
+    /// exact enough in `f64`.
+    pub const MAX: f64 = 1e12;
+
+    pub fn new(raw: f64) -> Result<Self, ValueError> {
+        if raw.is_finite() && raw > 0.0 && raw <= Self::MAX {
+            Ok(Self(raw))
+        } else {
+            Err(ValueError::new(
+                "unit_price",
+                "must be a number above 0 and at most 1e12",
+            ))
+        }
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for UnitPrice {
+    type Error = ValueError;
+    fn try_from(raw: f64) -> Result<Self, Self::Error> {
+        Self::new(raw)
+    }
+}
+
+impl From<UnitPrice> for f64 {
+    fn from(p: UnitPrice) -> f64 {
+        p.0
+    }
+}
+
+impl fmt::Display for UnitPrice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_price_bounds() {
+        assert!(UnitPrice::new(0.01).is_ok());
+        assert!(UnitPrice::new(1e12).is_ok());
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1.1e12] {
+            assert!(UnitPrice::new(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<UnitPrice>("0").is_err());
+        assert_eq!(
+            serde_json::to_string(&UnitPrice::new(2.5).ok()).ok(),
+            Some("2.5".into())
+        );
+    }
 
     #[test]
     fn quantity_bounds() {

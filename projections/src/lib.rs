@@ -5,11 +5,12 @@
 //!
 //! - [`runner`]: reads the log in commit order, applies a batch, moves the checkpoint.
 //! - [`projector`]: the trait a projector implements.
-//! - [`stock_levels`], [`reservations`], [`refills`], [`agent`]: the projectors.
+//! - [`stock_levels`], [`reservations`], [`refills`], [`prices`], [`agent`]: the projectors.
 //! - [`wake`]: waking runners (here and in other processes) when events are committed.
 
 pub mod agent;
 mod agent_state;
+pub mod prices;
 pub mod projector;
 pub mod refills;
 pub mod reservations;
@@ -34,6 +35,7 @@ pub fn with_agent(agent: Arc<agent::AgentProjector>) -> Vec<Arc<dyn Projector>> 
         Arc::new(stock_levels::StockLevels),
         Arc::new(reservations::Reservations),
         Arc::new(refills::Refills),
+        Arc::new(prices::Prices),
         agent,
     ]
 }

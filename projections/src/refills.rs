@@ -41,7 +41,8 @@ impl Projector for Refills {
                     reason,
                     decided_by,
                     trigger_event_id,
-                    ..
+                    buy_on,
+                    expected_unit_price,
                 } => {
                     let id = refill_id.to_string();
                     let row = NewRefill {
@@ -53,6 +54,8 @@ impl Projector for Refills {
                         reason: &reason,
                         trigger_event_id: trigger_event_id.map(|t| t.to_string()),
                         created_at: recorded.recorded_at,
+                        buy_on,
+                        expected_unit_price: expected_unit_price.map(|p| p.get()),
                     };
                     refills::insert(tx, &row).await?;
                 }

@@ -28,6 +28,7 @@ READ_TOOLS = [
     "list_refills",
     "explain_refill",
     "list_notifications",
+    "purchase_plan",
 ]
 WRITE_TOOLS = ["refill_stock", "set_min_stock"]
 
@@ -82,7 +83,7 @@ async def tool_names(client):
 
 async def read_tools_match_the_api(client, api, label):
     names, tools = await tool_names(client)
-    check(names == READ_TOOLS + WRITE_TOOLS, f"{label}: a manager is offered the 9 tools")
+    check(names == READ_TOOLS + WRITE_TOOLS, f"{label}: a manager is offered the 10 tools")
     for tool in tools:
         check(
             tool.annotations is not None and tool.annotations.read_only_hint == (tool.name in READ_TOOLS),

@@ -1,7 +1,8 @@
 //! One product: its numbers, a chart of daily demand with the forecast, its interval band and the
 //! minimum (uPlot, values on hover and as a table), the event timeline with who caused each
-//! event, and the product "as of" a chosen time. Data: `check_stock`/`stock_history` and
-//! `get_forecast`.
+//! event, the purchase plan when the product has supplier prices (price history and forecast,
+//! the day to buy), and the product "as of" a chosen time. Data: `check_stock`/`stock_history`,
+//! `get_forecast` and `purchase_plan`.
 
 use super::layout::{self, notice, Page};
 use super::products::{action_forms, done_message};
@@ -102,6 +103,15 @@ pub async fn page(
         Err(ToolError::NotFound(_)) => None,
         Err(e) => return tool_error_page(&e, &session),
     };
+    let plan = match app
+        .tools
+        .call(&session.caller(), "purchase_plan", &json!({ "sku": sku }))
+        .await
+    {
+        Ok(v) => Some(v),
+        Err(ToolError::NotFound(_)) => None,
+        Err(e) => return tool_error_page(&e, &session),
+    };
     let p = &history["product"];
     let sku = text(&p["sku"]);
     let body = html! {
@@ -125,6 +135,7 @@ pub async fn page(
             section #actions { h2 { "Actions" } (action_forms(&sku, "product")) }
         }
         (chart(forecast.as_ref(), p))
+        @if let Some(plan) = &plan { (purchase_plan(plan)) }
         (timeline(&history["events"]))
     };
     let status = if problems.is_empty() {
@@ -216,6 +227,78 @@ fn chart(forecast: Option<&StoredForecast>, p: &Value) -> Markup {
                         @for point in &f.forecast {
                             tr.forecast { td { (point.date) } td {} td.num { (round2(point.mean)) }
                                 td.num { (round2(point.lower)) } td.num { (round2(point.upper)) } td.num { (minimum) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The purchase plan: the decision in words, and a chart of recorded prices, the 14-day price
+/// forecast with its interval, and today's price as a reference line (same script as demand).
+fn purchase_plan(plan: &Value) -> Markup {
+    let empty = Vec::new();
+    let history = plan["history"].as_array().unwrap_or(&empty);
+    let forecast = plan["price_forecast"].as_array().unwrap_or(&empty);
+    let today_price = plan["unit_price_today"].as_f64().unwrap_or_default();
+    let mut days = Vec::new();
+    let (mut price, mut mean, mut lower, mut upper, mut now) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let date_of = |v: &Value| v.as_str().and_then(|d| d.parse::<chrono::NaiveDate>().ok());
+    let first_forecast = forecast.first().and_then(|f| date_of(&f["date"]));
+    for h in history {
+        let Some(d) = date_of(&h["date"]) else {
+            continue;
+        };
+        // Today's recorded price is also the forecast's first day: drawn once, as forecast.
+        if first_forecast.is_some_and(|f| d >= f) {
+            continue;
+        }
+        days.push(day_seconds(d));
+        price.push(json!(h["unit_price"].as_f64().map(round2)));
+        mean.push(Value::Null);
+        lower.push(Value::Null);
+        upper.push(Value::Null);
+        now.push(json!(round2(today_price)));
+    }
+    for f in forecast {
+        let Some(d) = date_of(&f["date"]) else {
+            continue;
+        };
+        days.push(day_seconds(d));
+        price.push(Value::Null);
+        mean.push(json!(f["mean"].as_f64().map(round2)));
+        lower.push(json!(f["lower"].as_f64().map(round2)));
+        upper.push(json!(f["upper"].as_f64().map(round2)));
+        now.push(json!(round2(today_price)));
+    }
+    let data = json!([days, price, mean, lower, upper, now]).to_string();
+    let labels = json!(["Price", "Forecast", "Lower", "Upper", "Price today"]).to_string();
+    let wait = plan["recommendation"] == "wait";
+    html! {
+        section #purchase-plan {
+            h2 { "Purchase plan" }
+            p #plan-decision {
+                strong { @if wait { "Wait until " (text(&plan["best_day"])) } @else { "Buy now" } }
+                ": expected " (round2(plan["expected_unit_price"].as_f64().unwrap_or_default()))
+                " a unit (today " (round2(today_price)) ", saving "
+                (round2(plan["expected_saving_pct"].as_f64().unwrap_or_default())) "%); order by "
+                (text(&plan["order_by"])) "."
+            }
+            p.muted #plan-reason { (text(&plan["reason"])) }
+            div #price-chart.chart data-series=(data) data-labels=(labels) data-axis="unit price"
+                role="img" aria-label="Supplier prices, the price forecast with its interval, and today's price" {}
+            details {
+                summary { "Forecast as a table" }
+                table.values #price-table {
+                    thead { tr { th { "Date" } th.num { "Expected" } th.num { "Lower" } th.num { "Upper" } } }
+                    tbody {
+                        @for f in forecast {
+                            tr.forecast { td { (text(&f["date"])) }
+                                td.num { (round2(f["mean"].as_f64().unwrap_or_default())) }
+                                td.num { (round2(f["lower"].as_f64().unwrap_or_default())) }
+                                td.num { (round2(f["upper"].as_f64().unwrap_or_default())) } }
                         }
                     }
                 }

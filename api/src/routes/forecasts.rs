@@ -1,4 +1,5 @@
-//! Forecasts and minimums: the latest forecast of a product, and recomputing a tenant's minimums.
+//! Forecasts and minimums: the latest forecast of a product, recomputing a tenant's minimums,
+//! and the purchase plan from supplier prices.
 
 use crate::extract::{Caller, Command, Empty, IdempotencyKey};
 use crate::problem::codes::{Forbidden, Internal, NotFound, Unauthorized, ValidationFailed};
@@ -9,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use restock_application::ports::StoredForecast;
 use restock_application::thresholds::RecomputeSummary;
+use restock_application::views::PurchasePlanView;
 
 /// The latest forecast of the product and the reorder point computed from it.
 #[utoipa::path(
@@ -60,4 +62,33 @@ pub async fn recompute_thresholds(
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(summary))
+}
+
+/// When to buy: the supplier price history, a 14-day price forecast with intervals, the last
+/// day an order still arrives before available stock falls short (`order_by`, from the demand
+/// forecast and the lead time), the cheapest expected day up to it (`best_day`), and buy now or
+/// wait with the reason. Computed on read, on the current available stock.
+#[utoipa::path(
+    get,
+    path = "/products/{sku}/purchase-plan",
+    tag = "forecasts",
+    security(("bearer" = [])),
+    params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`")),
+    responses(
+        (status = 200, description = "The purchase plan", body = PurchasePlanView),
+        Problems<(ValidationFailed, Unauthorized, NotFound, Internal)>,
+    )
+)]
+pub async fn purchase_plan(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(sku): Path<String>,
+) -> Result<Json<PurchasePlanView>, ApiError> {
+    let sku = parse_sku(&sku)?;
+    let plan = app
+        .plans
+        .plan(&caller.tenant, &sku, app.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("no supplier prices for this sku"))?;
+    Ok(Json(plan))
 }

@@ -1,4 +1,5 @@
-//! `POST /v1/imports/demand-history`: past demand as CSV.
+//! CSV uploads: past demand (`POST /v1/imports/demand-history`) and supplier prices (`POST
+//! /v1/imports/prices`).
 
 use crate::extract::{Command, CommandBody, IdempotencyKey};
 use crate::problem::codes::{
@@ -11,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use restock_application::demand_import::{parse_demand_csv, record_demand_history};
+use restock_application::price_import::{parse_price_csv, record_prices};
 use restock_application::views::ImportSummary;
 
 /// A `text/csv` body.
@@ -55,5 +57,40 @@ pub async fn demand_history(
         skus: history.by_sku.len(),
     };
     record_demand_history(&app.commands, &cmd.context(), history).await?;
+    Ok((StatusCode::CREATED, Json(summary)))
+}
+
+/// Import supplier unit prices, as events on each product's stream (the purchase plan's
+/// input). Unknown skus are registered with defaults, as demand history does; a bad row is a
+/// 400 naming its line, and nothing of the upload is kept.
+#[utoipa::path(
+    post,
+    path = "/imports/prices",
+    tag = "imports",
+    security(("bearer" = [])),
+    params(IdempotencyKey),
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "Header `date,sku,unit_price`; `date` is `YYYY-MM-DD`, `unit_price` a \
+            decimal number above 0, one price per sku and day."
+    ),
+    responses(
+        (status = 201, description = "Imported", body = ImportSummary),
+        Problems<(ValidationFailed, Unauthorized, Forbidden, Conflict, IdempotencyKeyReused, Internal)>,
+    )
+)]
+pub async fn prices(
+    State(app): State<AppState>,
+    cmd: Command<Csv>,
+) -> Result<(StatusCode, Json<ImportSummary>), ApiError> {
+    let today = app.clock.now().date_naive();
+    let history =
+        parse_price_csv(&cmd.body.0, today).map_err(|e| ApiError::validation(e.to_string()))?;
+    let summary = ImportSummary {
+        rows: history.rows,
+        skus: history.by_sku.len(),
+    };
+    record_prices(&app.commands, &cmd.context(), history).await?;
     Ok((StatusCode::CREATED, Json(summary)))
 }

@@ -94,6 +94,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(reservations::reserve))
         .routes(routes!(forecasts::get_forecast))
         .routes(routes!(forecasts::recompute_thresholds))
+        .routes(routes!(forecasts::purchase_plan))
         .routes(routes!(reservations::release))
         .routes(routes!(reservations::confirm))
         .routes(routes!(refills::list_refills))
@@ -109,6 +110,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT));
     let imports = OpenApiRouter::new()
         .routes(routes!(imports::demand_history))
+        .routes(routes!(imports::prices))
         .layer(DefaultBodyLimit::max(CSV_BODY_LIMIT));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/v1", v1.merge(imports))

@@ -15,9 +15,7 @@ use axum::Json;
 use restock_application::ports::PageRequest;
 use restock_application::refill_audit::{self as audit, AuditError};
 use restock_application::tools::ToolCaller;
-use restock_application::views::{
-    Page, RefillAuditView, RefillResult, RefillState, RefillView, RequestedRefillView,
-};
+use restock_application::views::{Page, RefillAuditView, RefillResult, RefillState, RefillView};
 use restock_application::Executed;
 use restock_domain::{ProductCommand, Quantity, RefillId, RefillStatus, Sku, TenantId};
 use serde::Deserialize;
@@ -86,12 +84,15 @@ pub struct RequestBody {
     /// Why, in a sentence; recorded with the refill.
     #[schema(min_length = 1, max_length = 500)]
     reason: String,
-    /// The day to buy on (YYYY-MM-DD).
+    /// The day to buy on (YYYY-MM-DD). Without it, the purchase plan's day when the product
+    /// has supplier prices.
     buy_on: Option<chrono::NaiveDate>,
 }
 
 /// Request a refill by hand (`decided_by` = `user:<sub>`): the HTTP face of the `refill_stock`
 /// tool, so the rules, the events and the idempotency are the tool layer's, written once.
+/// With supplier prices the refill carries the purchase plan's `buy_on` (unless one is given)
+/// and `expected_unit_price`.
 #[utoipa::path(
     post,
     path = "/products/{sku}/refills",
@@ -101,7 +102,7 @@ pub struct RequestBody {
     params(("sku" = String, Path, description = "`[A-Za-z0-9._-]{1,64}`"), IdempotencyKey),
     request_body = RequestBody,
     responses(
-        (status = 201, description = "Requested", body = RequestedRefillView),
+        (status = 201, description = "Requested", body = RefillView),
         Problems<(ValidationFailed, Unauthorized, Forbidden, NotFound, Conflict, IdempotencyKeyReused, Internal)>,
     )
 )]

@@ -158,7 +158,7 @@ pub fn conversation_request(
 
 /// The facts the model decides on, as compact JSON in the user message.
 fn facts(ctx: &AgentContext) -> Value {
-    json!({
+    let mut facts = json!({
         "sku": ctx.sku,
         "name": ctx.name,
         "on_hand": ctx.on_hand,
@@ -174,7 +174,13 @@ fn facts(ctx: &AgentContext) -> Value {
         "unit": ctx.unit,
         "max_refill_quantity": ctx.max_refill(),
         "trigger_event": ctx.trigger.event_type,
-    })
+    });
+    // When to buy: the refill carries the plan's day and price whatever quantity is decided.
+    // Only when there is a plan, so prompts without prices stay as they were.
+    if let (Some(plan), Some(map)) = (&ctx.purchase_plan, facts.as_object_mut()) {
+        map.insert("purchase_plan".to_owned(), json!(plan));
+    }
+    facts
 }
 
 /// The request body for `POST {base}/chat/completions`.

@@ -2,6 +2,7 @@
 //! threshold in force. Recorded with every decision so that it can be re-run later on exactly
 //! the same inputs (the audit's `replayed_decision`).
 
+use crate::purchase::PlanDecision;
 use chrono::{DateTime, Utc};
 use restock_domain::{MinimumSource, Product, Quantity, ReorderPoint, Sku};
 use serde::{Deserialize, Serialize};
@@ -49,6 +50,11 @@ pub struct AgentContext {
     pub supplier: Option<String>,
     pub version: i64,
     pub trigger: TriggerRef,
+    /// When to buy, from supplier prices (absent without prices, and in contexts recorded
+    /// before prices existed). Added by the worker when it decides, not by the projection
+    /// that records the crossing: it reads the price history and the demand forecast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_plan: Option<PlanDecision>,
 }
 
 /// Forecast models whose minimum is a plain average: too little history to trust, so a human
@@ -96,6 +102,7 @@ impl AgentContext {
             supplier: details.supplier.clone(),
             version: i64::try_from(product.version).unwrap_or(i64::MAX),
             trigger,
+            purchase_plan: None,
         })
     }
 

@@ -84,6 +84,7 @@ mod tests {
                 decided_by: Decider::Policy,
                 trigger_event_id: None,
                 buy_on: None,
+                expected_unit_price: None,
             },
         );
         for _ in 0..5 {
@@ -135,6 +136,7 @@ mod tests {
                 decided_by: Decider::Policy,
                 trigger_event_id: None,
                 buy_on: None,
+                expected_unit_price: None,
             },
         );
         assert!(!run(

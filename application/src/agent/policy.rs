@@ -8,6 +8,7 @@
 
 use super::context::AgentContext;
 use super::tools::{Severity, ToolCall};
+use crate::purchase::Recommendation;
 use restock_domain::Quantity;
 
 pub struct PolicyDecision {
@@ -46,15 +47,35 @@ pub fn decide(ctx: &AgentContext) -> PolicyDecision {
         ));
     }
     rationale.push('.');
+    // The plan's day never comes after its order_by, so following it never waits too long.
+    let mut reason = format!(
+        "{} below minimum {}: order up to {target}",
+        ctx.available,
+        ctx.minimum()
+    );
+    if let Some(plan) = &ctx.purchase_plan {
+        let timing = match plan.recommendation {
+            Recommendation::Wait => format!(
+                "buy on {} at an expected {:.2} a unit ({:.1}% below today's {:.2}; order by {})",
+                plan.best_day,
+                plan.expected_unit_price,
+                plan.expected_saving_pct,
+                plan.unit_price_today,
+                plan.order_by
+            ),
+            Recommendation::BuyNow => format!(
+                "buy now at an expected {:.2} a unit (order by {})",
+                plan.expected_unit_price, plan.order_by
+            ),
+        };
+        rationale.push_str(&format!(" Purchase plan: {timing}: {}.", plan.reason));
+        reason.push_str(&format!("; {timing}"));
+    }
     let mut calls = vec![ToolCall::RefillStock {
         sku: ctx.sku.clone(),
         // In 1..=max_refill, which is itself at most Quantity::MAX.
         quantity: Quantity::clamped_positive(quantity),
-        reason: format!(
-            "{} below minimum {}: order up to {target}",
-            ctx.available,
-            ctx.minimum()
-        ),
+        reason,
     }];
     if ctx.available <= 0 {
         rationale.push_str(" Out of stock: the manager is alerted.");
@@ -119,6 +140,7 @@ mod tests {
                 sequence: 3,
                 recorded_at: Utc::now(),
             },
+            purchase_plan: None,
         }
     }
 

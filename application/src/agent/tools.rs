@@ -370,6 +370,7 @@ mod tests {
                 sequence: 4,
                 recorded_at: Utc::now(),
             },
+            purchase_plan: None,
         }
     }
 

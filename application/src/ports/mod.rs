@@ -12,4 +12,4 @@ pub use commits::CommitListener;
 pub use decisions::{DecisionLedger, LlmBudget, RecordedDecision};
 pub use demand::*;
 pub use event_store::*;
-pub use read_models::{PageRequest, ProductFilter, ReadModels};
+pub use read_models::{PageRequest, PricePoint, ProductFilter, ReadModels};

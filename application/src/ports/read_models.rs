@@ -5,7 +5,16 @@ use super::StoreError;
 use crate::views::{MovementView, NotificationView, RefillView};
 use crate::ProductView;
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use restock_domain::{RefillStatus, Sku, TenantId};
+use serde::{Deserialize, Serialize};
+
+/// A supplier's unit price on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PricePoint {
+    pub date: NaiveDate,
+    pub unit_price: f64,
+}
 
 /// A page of a list in key order: items after `after` (exclusive), at most `limit`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +79,14 @@ pub trait ReadModels: Send + Sync + 'static {
         status: Option<RefillStatus>,
         page: &PageRequest,
     ) -> Result<Vec<RefillView>, StoreError>;
+
+    /// The product's supplier prices from `since` on, in date order, one a day.
+    async fn price_history(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        since: NaiveDate,
+    ) -> Result<Vec<PricePoint>, StoreError>;
 
     /// Notifications in creation order; the page's `after` is a notification id.
     async fn notifications(

@@ -3,7 +3,7 @@
 
 use super::request::{
     CheckStockArgs, ExplainRefillArgs, GetForecastArgs, ListNotificationsArgs, ListProductsArgs,
-    ListRefillsArgs, RefillStockArgs, SetMinStockArgs, StockHistoryArgs,
+    ListRefillsArgs, PurchasePlanArgs, RefillStockArgs, SetMinStockArgs, StockHistoryArgs,
 };
 use serde_json::Value;
 use std::fmt;
@@ -19,12 +19,13 @@ pub enum ToolName {
     ListRefills,
     ExplainRefill,
     ListNotifications,
+    PurchasePlan,
     RefillStock,
     SetMinStock,
 }
 
 impl ToolName {
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::ListProducts,
         Self::CheckStock,
         Self::StockHistory,
@@ -32,6 +33,7 @@ impl ToolName {
         Self::ListRefills,
         Self::ExplainRefill,
         Self::ListNotifications,
+        Self::PurchasePlan,
         Self::RefillStock,
         Self::SetMinStock,
     ];
@@ -45,6 +47,7 @@ impl ToolName {
             Self::ListRefills => "list_refills",
             Self::ExplainRefill => "explain_refill",
             Self::ListNotifications => "list_notifications",
+            Self::PurchasePlan => "purchase_plan",
             Self::RefillStock => "refill_stock",
             Self::SetMinStock => "set_min_stock",
         }
@@ -87,6 +90,12 @@ impl ToolName {
                  and where it came from, the decision (policy or LLM) and what it caused."
             }
             Self::ListNotifications => "Notifications the agent wrote for the store manager.",
+            Self::PurchasePlan => {
+                "When to buy a product: its supplier price history, a 14-day price forecast with \
+                 intervals, the last day an order still arrives before stock runs short \
+                 (order_by), the cheapest expected day up to then (best_day), the expected unit \
+                 price and saving, and buy_now or wait with the reason."
+            }
             Self::RefillStock => {
                 "Open a purchase request (refill) for a product: quantity and reason. Needs a \
                  manager. Refused when one is already open for the product."
@@ -108,6 +117,7 @@ impl ToolName {
             Self::ListRefills => ListRefillsArgs::schema(),
             Self::ExplainRefill => ExplainRefillArgs::schema(),
             Self::ListNotifications => ListNotificationsArgs::schema(),
+            Self::PurchasePlan => PurchasePlanArgs::schema(),
             Self::RefillStock => RefillStockArgs::schema(),
             Self::SetMinStock => SetMinStockArgs::schema(),
         };

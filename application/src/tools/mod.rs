@@ -128,6 +128,7 @@ pub struct Tools {
     ledger: Arc<dyn DecisionLedger>,
     store: Arc<dyn EventStore>,
     commands: Arc<ProductCommands>,
+    plans: crate::purchase::PurchasePlans,
 }
 
 impl Tools {
@@ -138,6 +139,7 @@ impl Tools {
         commands: Arc<ProductCommands>,
     ) -> Self {
         Self {
+            plans: crate::purchase::PurchasePlans::new(read_models.clone(), forecasts.clone()),
             read_models,
             forecasts,
             ledger,

@@ -104,6 +104,15 @@ pub(super) async fn run(
                 .await?;
             Ok(json!({ "items": items }))
         }
+        ToolRequest::PurchasePlan { sku } => {
+            let now = tools.commands.clock().now();
+            let plan = tools.plans.plan(tenant, sku, now).await?.ok_or_else(|| {
+                ToolError::NotFound(format!(
+                    "no purchase plan for sku {sku} (unknown, or no supplier prices)"
+                ))
+            })?;
+            Ok(json!(plan))
+        }
         ToolRequest::RefillStock { .. } | ToolRequest::SetMinStock { .. } => Err(ToolError::Store(
             format!("{} is not a read tool", request.name()),
         )),

@@ -59,6 +59,12 @@ pub struct GetForecastArgs {
     sku: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchasePlanArgs {
+    sku: String,
+}
+
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum StatusArg {
@@ -102,7 +108,8 @@ pub struct RefillStockArgs {
     /// Why, in a sentence; recorded with the refill.
     #[schema(min_length = 1, max_length = 500)]
     reason: String,
-    /// The day to buy on (YYYY-MM-DD), when it matters; recorded with the refill.
+    /// The day to buy on (YYYY-MM-DD), when it matters; recorded with the refill. Without it,
+    /// the purchase plan's day when the product has supplier prices.
     buy_on: Option<NaiveDate>,
 }
 
@@ -156,6 +163,9 @@ pub enum ToolRequest {
     },
     ListNotifications {
         limit: i64,
+    },
+    PurchasePlan {
+        sku: Sku,
     },
     RefillStock {
         sku: Sku,
@@ -270,6 +280,10 @@ impl ToolRequest {
                     limit: limit(a.limit)?,
                 }
             }
+            ToolName::PurchasePlan => {
+                let a: PurchasePlanArgs = args(tool, arguments)?;
+                Self::PurchasePlan { sku: sku(&a.sku)? }
+            }
             ToolName::RefillStock => {
                 let a: RefillStockArgs = args(tool, arguments)?;
                 let reason = text("reason", Some(a.reason), MAX_REASON_CHARS)?
@@ -304,6 +318,7 @@ impl ToolRequest {
             Self::ListRefills { .. } => ToolName::ListRefills,
             Self::ExplainRefill { .. } => ToolName::ExplainRefill,
             Self::ListNotifications { .. } => ToolName::ListNotifications,
+            Self::PurchasePlan { .. } => ToolName::PurchasePlan,
             Self::RefillStock { .. } => ToolName::RefillStock,
             Self::SetMinStock { .. } => ToolName::SetMinStock,
         }

@@ -24,11 +24,12 @@ fn a_viewer_is_offered_the_read_tools_only() {
             "get_forecast",
             "list_refills",
             "explain_refill",
-            "list_notifications"
+            "list_notifications",
+            "purchase_plan"
         ]
     );
     let manager = catalog(true);
-    assert_eq!(manager.len(), 9);
+    assert_eq!(manager.len(), 10);
     assert!(manager
         .iter()
         .filter(|t| !t.read_only)

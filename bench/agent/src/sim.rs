@@ -186,6 +186,7 @@ pub fn run(products: usize, movements: usize, seed: u64) -> Outcome {
                                     decided_by: restock_domain::Decider::Policy,
                                     trigger_event_id: None,
                                     buy_on: None,
+                                    expected_unit_price: None,
                                 };
                                 apply(item, request, &mut c);
                                 item.arriving = Some((day + item.lead_time, id));

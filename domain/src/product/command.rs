@@ -1,10 +1,10 @@
 //! What can be asked of a product. Every command is already validated: its fields are domain
 //! types, so `decide` only checks the rules that depend on the product's state.
 
-use super::event::{DailyDemand, ReorderPoint};
+use super::event::{DailyDemand, DailyPrice, ReorderPoint};
 use crate::decider::Decider;
 use crate::ids::{RefillId, ReservationId, Sku, ValueError};
-use crate::quantity::{Quantity, ServiceLevel};
+use crate::quantity::{Quantity, ServiceLevel, UnitPrice};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -76,7 +76,7 @@ impl ProductDetails {
         })
     }
 
-    /// Details given to a sku that first appears in imported demand history.
+    /// Details given to a sku that first appears in imported demand history or prices.
     pub fn defaults_for(sku: &Sku) -> Self {
         Self {
             name: sku.to_string(),
@@ -118,6 +118,11 @@ pub enum ProductCommand {
         sku: Sku,
         days: Vec<DailyDemand>,
     },
+    /// Supplier prices. Like demand history, registers the sku with default details when new.
+    RecordPrices {
+        sku: Sku,
+        prices: Vec<DailyPrice>,
+    },
     Reserve {
         reservation_id: ReservationId,
         quantity: Quantity,
@@ -147,6 +152,8 @@ pub enum ProductCommand {
         trigger_event_id: Option<Uuid>,
         /// The day the person (or a purchase plan) says to buy on, when one was given.
         buy_on: Option<NaiveDate>,
+        /// The unit price the purchase plan expects on `buy_on`, when a plan gave the day.
+        expected_unit_price: Option<UnitPrice>,
     },
     /// `None` receives the quantity that was requested.
     ReceiveRefill {

@@ -4,7 +4,7 @@
 use super::command::ProductDetails;
 use crate::decider::Decider;
 use crate::ids::{RefillId, ReservationId, Sku};
-use crate::quantity::Quantity;
+use crate::quantity::{Quantity, UnitPrice};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -14,6 +14,13 @@ use uuid::Uuid;
 pub struct DailyDemand {
     pub date: NaiveDate,
     pub quantity: Quantity,
+}
+
+/// A supplier's unit price on one day, from an imported price list.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DailyPrice {
+    pub date: NaiveDate,
+    pub unit_price: UnitPrice,
 }
 
 /// A minimum computed by the forecast engine, with what is needed to explain it later.
@@ -91,6 +98,10 @@ pub enum ProductEvent {
         /// written, so events without it keep their exact bytes.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         buy_on: Option<NaiveDate>,
+        /// The unit price the purchase plan expected on `buy_on`; added with supplier prices,
+        /// absent (and not written) like `buy_on`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_unit_price: Option<UnitPrice>,
     },
     RefillReceived {
         refill_id: RefillId,
@@ -98,6 +109,11 @@ pub enum ProductEvent {
     },
     RefillCancelled {
         refill_id: RefillId,
+    },
+    /// Supplier unit prices for some days (one upload's days for this product, in date order);
+    /// a later price for the same day replaces the earlier one.
+    SupplierPricesRecorded {
+        prices: Vec<DailyPrice>,
     },
 }
 
@@ -120,6 +136,7 @@ impl ProductEvent {
             Self::RefillRequested { .. } => "RefillRequested",
             Self::RefillReceived { .. } => "RefillReceived",
             Self::RefillCancelled { .. } => "RefillCancelled",
+            Self::SupplierPricesRecorded { .. } => "SupplierPricesRecorded",
         }
     }
 

@@ -174,11 +174,24 @@ impl Product {
             }
             return Ok(events);
         }
+        if let C::RecordPrices { sku, prices } = command {
+            let mut events = Vec::with_capacity(2);
+            if !self.is_registered() {
+                let details = ProductDetails::defaults_for(&sku);
+                events.push(E::ProductRegistered { sku, details });
+            }
+            if !prices.is_empty() {
+                events.push(E::SupplierPricesRecorded { prices });
+            }
+            return Ok(events);
+        }
         if !self.is_registered() {
             return Err(ProductError::NotRegistered);
         }
         match command {
-            C::Register { .. } | C::ImportDemand { .. } => unreachable!("handled above"),
+            C::Register { .. } | C::ImportDemand { .. } | C::RecordPrices { .. } => {
+                unreachable!("handled above")
+            }
             C::Receive {
                 quantity,
                 reference,
@@ -286,6 +299,7 @@ impl Product {
                 decided_by,
                 trigger_event_id,
                 buy_on,
+                expected_unit_price,
             } => {
                 if self.refills.contains_key(&refill_id) {
                     return Ok(vec![]);
@@ -300,6 +314,7 @@ impl Product {
                     decided_by,
                     trigger_event_id,
                     buy_on,
+                    expected_unit_price,
                 }])
             }
             C::ReceiveRefill {
@@ -347,7 +362,7 @@ impl Product {
             E::StockCounted { counted, .. } => self.on_hand = counted.get(),
             E::MinimumSet { quantity } => self.manual_minimum = Some(*quantity),
             E::MinimumCleared => self.manual_minimum = None,
-            E::DemandHistoryImported { .. } => {}
+            E::DemandHistoryImported { .. } | E::SupplierPricesRecorded { .. } => {}
             E::StockReserved {
                 reservation_id,
                 quantity,

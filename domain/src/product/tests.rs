@@ -223,6 +223,7 @@ fn only_one_refill_may_be_open() {
         decided_by: Decider::Policy,
         trigger_event_id: None,
         buy_on: None,
+        expected_unit_price: None,
     };
     ProductTest::with(())
         .given(vec![registered(), open])
@@ -233,6 +234,7 @@ fn only_one_refill_may_be_open() {
             decided_by: Decider::Policy,
             trigger_event_id: None,
             buy_on: None,
+            expected_unit_price: None,
         })
         .then_expect_error(ProductError::RefillAlreadyOpen);
 }
@@ -247,6 +249,7 @@ fn receiving_a_refill_adds_the_requested_quantity_by_default() {
         decided_by: Decider::Policy,
         trigger_event_id: None,
         buy_on: None,
+        expected_unit_price: None,
     };
     ProductTest::with(())
         .given(vec![registered(), open])
@@ -369,11 +372,69 @@ fn a_refill_event_from_before_buy_on_reads_and_writes_the_same_bytes() {
         decided_by: Decider::User("ana".into()),
         trigger_event_id: None,
         buy_on: chrono::NaiveDate::from_ymd_opt(2030, 1, 2),
+        expected_unit_price: crate::UnitPrice::new(9.5).ok(),
     };
     let json = serde_json::to_value(&dated).expect("serialize");
     assert_eq!(json["buy_on"], "2030-01-02");
+    assert_eq!(json["expected_unit_price"], 9.5);
     assert_eq!(
         serde_json::from_value::<ProductEvent>(json).ok(),
         Some(dated)
     );
+}
+
+fn price(day: u32, p: f64) -> super::event::DailyPrice {
+    super::event::DailyPrice {
+        date: NaiveDate::from_ymd_opt(2026, 1, day).expect("date"),
+        unit_price: crate::UnitPrice::new(p).expect("price"),
+    }
+}
+
+#[test]
+fn prices_for_an_unknown_sku_register_it_like_demand_history() {
+    let prices = vec![price(1, 2.5), price(2, 2.25)];
+    ProductTest::with(())
+        .given_no_previous_events()
+        .when(ProductCommand::RecordPrices {
+            sku: sku(),
+            prices: prices.clone(),
+        })
+        .then_expect_events(vec![
+            registered(),
+            ProductEvent::SupplierPricesRecorded { prices },
+        ]);
+}
+
+#[test]
+fn prices_are_recorded_on_a_registered_product_and_an_empty_list_records_nothing() {
+    ProductTest::with(())
+        .given(vec![registered()])
+        .when(ProductCommand::RecordPrices {
+            sku: sku(),
+            prices: vec![price(3, 4.0)],
+        })
+        .then_expect_events(vec![ProductEvent::SupplierPricesRecorded {
+            prices: vec![price(3, 4.0)],
+        }]);
+    ProductTest::with(())
+        .given(vec![registered()])
+        .when(ProductCommand::RecordPrices {
+            sku: sku(),
+            prices: vec![],
+        })
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn a_price_event_refuses_a_non_positive_price_when_read() {
+    let ok = serde_json::json!({
+        "type": "SupplierPricesRecorded",
+        "prices": [{ "date": "2026-01-01", "unit_price": 2.5 }],
+    });
+    assert!(serde_json::from_value::<ProductEvent>(ok).is_ok());
+    let bad = serde_json::json!({
+        "type": "SupplierPricesRecorded",
+        "prices": [{ "date": "2026-01-01", "unit_price": 0.0 }],
+    });
+    assert!(serde_json::from_value::<ProductEvent>(bad).is_err());
 }

@@ -7,6 +7,7 @@ pub mod decisions;
 pub mod forecasts;
 pub mod movements;
 pub mod notifications;
+pub mod prices;
 pub mod products;
 pub mod queries;
 pub mod refills;

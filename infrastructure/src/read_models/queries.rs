@@ -4,10 +4,11 @@
 use super::movements::Movement;
 use super::notifications::NotificationRow;
 use super::refills::RefillRow;
-use super::{movements, notifications, products, refills};
+use super::{movements, notifications, prices, products, refills};
 use crate::{Db, DbTx};
 use async_trait::async_trait;
-use restock_application::ports::{PageRequest, ProductFilter, ReadModels, StoreError};
+use chrono::NaiveDate;
+use restock_application::ports::{PageRequest, PricePoint, ProductFilter, ReadModels, StoreError};
 use restock_application::views::{MovementView, NotificationView, RefillView};
 use restock_application::ProductView;
 use restock_domain::{RefillStatus, Sku, TenantId};
@@ -119,6 +120,27 @@ impl ReadModels for SqlReadModels {
         Ok(rows.into_iter().map(RefillView::from_row).collect())
     }
 
+    async fn price_history(
+        &self,
+        tenant: &TenantId,
+        sku: &Sku,
+        since: NaiveDate,
+    ) -> Result<Vec<PricePoint>, StoreError> {
+        let rows = read!(self, tenant, |tx| prices::since(
+            &mut tx,
+            tenant.as_str(),
+            sku.as_str(),
+            since
+        ));
+        Ok(rows
+            .into_iter()
+            .map(|r| PricePoint {
+                date: r.day,
+                unit_price: r.unit_price,
+            })
+            .collect())
+    }
+
     async fn notifications(
         &self,
         tenant: &TenantId,
@@ -153,6 +175,8 @@ impl FromRow<RefillRow> for RefillView {
             created_at: r.created_at,
             received_at: r.received_at,
             cancelled_at: r.cancelled_at,
+            buy_on: r.buy_on,
+            expected_unit_price: r.expected_unit_price,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `refills`: one row per purchase request (API.md "Refill"), kept by the refills projection.
 
 use crate::{execute, fetch_all, fetch_optional, DbTx};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use restock_domain::{Decider, RefillStatus};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -20,10 +20,12 @@ pub struct RefillRow {
     pub created_at: DateTime<Utc>,
     pub received_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    pub buy_on: Option<NaiveDate>,
+    pub expected_unit_price: Option<f64>,
 }
 
 const COLUMNS: &str = "refill_id, sku, quantity, status, decided_by, reason, trigger_event_id, \
-    received_quantity, created_at, received_at, cancelled_at";
+    received_quantity, created_at, received_at, cancelled_at, buy_on, expected_unit_price";
 
 pub struct NewRefill<'a> {
     pub tenant: &'a str,
@@ -34,13 +36,16 @@ pub struct NewRefill<'a> {
     pub reason: &'a str,
     pub trigger_event_id: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub buy_on: Option<NaiveDate>,
+    pub expected_unit_price: Option<f64>,
 }
 
 pub async fn insert(tx: &mut DbTx, r: &NewRefill<'_>) -> Result<(), sqlx::Error> {
     execute!(
         tx,
         "INSERT INTO refills (tenant_id, refill_id, sku, quantity, status, decided_by, reason, \
-             trigger_event_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             trigger_event_id, created_at, buy_on, expected_unit_price) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         r.tenant,
         r.id,
         r.sku,
@@ -50,6 +55,8 @@ pub async fn insert(tx: &mut DbTx, r: &NewRefill<'_>) -> Result<(), sqlx::Error>
         r.reason,
         &r.trigger_event_id,
         r.created_at,
+        r.buy_on,
+        r.expected_unit_price,
     )?;
     Ok(())
 }

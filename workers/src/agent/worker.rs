@@ -15,13 +15,14 @@ use super::config::Fault;
 use chrono::{SubsecRound, Utc};
 use restock_application::agent::chat::{canonical_json, sha256_hex};
 use restock_application::agent::{
-    Agent, AgentMetrics, Decision, SharedLlm, ToolCall, TriggerStatus,
+    Agent, AgentContext, AgentMetrics, Decision, SharedLlm, ToolCall, TriggerStatus,
 };
 use restock_application::ports::ReplyStatus;
+use restock_application::purchase::PurchasePlans;
 use restock_application::{
     CommandContext, CommandError, Executed, IdempotencyRequest, Outcome, ProductCommands,
 };
-use restock_domain::{ProductCommand, ProductError, RefillId, Sku, TenantId};
+use restock_domain::{ProductCommand, ProductError, RefillId, Sku, TenantId, UnitPrice};
 use restock_infrastructure::read_models::decisions::{self, TriggerRow};
 use restock_infrastructure::read_models::notifications::{self, NewNotification};
 use restock_infrastructure::{Db, DbError};
@@ -59,6 +60,8 @@ pub struct AgentWorker {
     config: AgentConfig,
     /// This worker's identity in `claimed_by`: a claim by anyone else is another process's.
     me: String,
+    /// Purchase plans for the context, when supplier prices are wired in.
+    plans: Option<Arc<PurchasePlans>>,
 }
 
 impl AgentWorker {
@@ -82,7 +85,39 @@ impl AgentWorker {
             metrics,
             config,
             me: Uuid::new_v4().to_string(),
+            plans: None,
         }
+    }
+
+    /// Decide with each product's purchase plan in the context, so refills carry its day
+    /// (`buy_on`) and expected unit price.
+    pub fn with_purchase_plans(mut self, plans: Arc<PurchasePlans>) -> Self {
+        self.plans = Some(plans);
+        self
+    }
+
+    /// The context the decision is made on: the recorded crossing plus the purchase plan for
+    /// the stock as it stood at the trigger. A plan that cannot be read leaves it out (and is
+    /// logged): timing is an improvement on a refill, never a reason to hold one up.
+    async fn context_with_plan(&self, row: &TriggerRow) -> AgentContext {
+        let mut ctx = row.context.0.clone();
+        let (Some(plans), None) = (&self.plans, &ctx.purchase_plan) else {
+            return ctx;
+        };
+        let Ok(tenant) = TenantId::parse(&row.tenant_id) else {
+            return ctx;
+        };
+        let lead = u16::try_from(ctx.lead_time_days).unwrap_or(u16::MAX);
+        match plans
+            .plan_for(&tenant, &ctx.sku, ctx.available, lead, self.now())
+            .await
+        {
+            Ok(plan) => ctx.purchase_plan = plan.map(|p| p.plan),
+            Err(e) => {
+                tracing::warn!(sku = %ctx.sku, error = %e, "purchase plan unavailable; deciding without it")
+            }
+        }
+        ctx
     }
 
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
@@ -228,7 +263,7 @@ impl AgentWorker {
         row: &TriggerRow,
         forced: Option<(&str, &str)>,
     ) -> Result<(), WorkerError> {
-        let ctx = &row.context.0;
+        let ctx = &self.context_with_plan(row).await;
         let day = self.now().format("%Y-%m-%d").to_string();
         let mut forced = forced;
         if forced.is_none() && self.agent.primary().is_metered() {
@@ -422,13 +457,17 @@ impl AgentWorker {
             occurred_at: None,
             idempotency: Some(IdempotencyRequest { key, request_hash }),
         };
+        // The plan recorded with the decision, so a re-execution after a crash buys on the
+        // same day at the same expected price.
+        let plan = decision.context.purchase_plan.as_ref();
         let command = ProductCommand::RequestRefill {
             refill_id,
             quantity: *quantity,
             reason: reason.clone(),
             decided_by: decision.decider.clone(),
             trigger_event_id: Some(trigger),
-            buy_on: None,
+            buy_on: plan.map(|p| p.best_day),
+            expected_unit_price: plan.and_then(|p| UnitPrice::new(p.expected_unit_price).ok()),
         };
         let render = |_: &Executed| (ReplyStatus::Created, json!({ "refill_id": refill_id }));
         match self.commands.execute(&ctx, sku, command, &render).await {
