@@ -187,6 +187,7 @@ async fn the_agent_decides_through_a_real_model_server() {
     // The default tool_choice (auto): llama.cpp's server refuses "required" with a 500, so an
     // unconditional "required" would end every decision in http_500.
     let app = TestApp::start_with(Backend::Postgres, |c| {
+        c.request_timeout = Duration::from_secs(300);
         c.agent.llm = Some(llm(&server.base, ToolChoice::Auto))
     })
     .await;
@@ -198,6 +199,7 @@ async fn the_agent_decides_through_a_real_model_server() {
 
     // Asked for "required", the client drops to "auto" when this server refuses it.
     let app = TestApp::start_with(Backend::Postgres, |c| {
+        c.request_timeout = Duration::from_secs(300);
         c.agent.llm = Some(llm(&server.base, ToolChoice::Required))
     })
     .await;
@@ -234,6 +236,8 @@ async fn the_chat_answers_through_a_real_model_server() {
     let app = TestApp::start_with(Backend::Postgres, |c| {
         // llama.cpp's chatml-function-calling template drops `tool` messages: the
         // results reach this server folded into a user message (RESTOCK_LLM_TOOL_RESULTS=user).
+        // A turn may take the model's whole deadline (150 s here, on two shared cores).
+        c.request_timeout = Duration::from_secs(300);
         c.agent.llm = Some(LlmConfig {
             tool_results: ToolResults::User,
             ..llm(&server.base, ToolChoice::Auto)

@@ -95,6 +95,11 @@ pub enum StartError {
     Llm(#[from] LlmSetupError),
     #[error(transparent)]
     Webhook(#[from] NotifyError),
+    #[error(
+        "RESTOCK_REQUEST_TIMEOUT ({request:?}) must be longer than RESTOCK_LLM_DEADLINE ({llm:?}): \
+         a chat message may wait that long for the model"
+    )]
+    TimeoutBelowLlmDeadline { request: Duration, llm: Duration },
 }
 
 /// The signing keys: the configured secret, or on the embedded store one kept in its data
@@ -229,6 +234,17 @@ pub struct RunningServer {
 impl RunningServer {
     /// Connect, migrate, start the projection runners and listen.
     pub async fn start(config: &ServerConfig) -> Result<Self, StartError> {
+        if let Some(llm) = config
+            .agent
+            .llm
+            .as_ref()
+            .filter(|l| l.deadline >= config.request_timeout)
+        {
+            return Err(StartError::TimeoutBelowLlmDeadline {
+                request: config.request_timeout,
+                llm: llm.deadline,
+            });
+        }
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let tokens = token_keys(
