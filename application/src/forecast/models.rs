@@ -6,7 +6,12 @@
 //! - Croston, SBA, TSB: for intermittent demand (mostly zero days); censored days are skipped;
 //! - MSTL + ETS (augurs): weekly seasonality removed by MSTL, the rest forecast by augurs' ETS
 //!   with a damped trend ([`DampedTrendEts`]);
-//! - the same ETS without seasonality (augurs), for series without a weekly pattern.
+//! - the same ETS without seasonality (augurs), for series without a weekly pattern;
+//! - weekday profile with a yearly factor ([`weekday_yearly`]): the last four weeks' level,
+//!   each weekday's share, and how demand moved last year from these weeks to the forecast
+//!   days; for products with more than a year of history (augurs has no yearly-seasonal ETS,
+//!   and MSTL with a 365-day period costs more than the recompute's budget);
+//! - the mean of MSTL+ETS and the weekday profile: two models that err differently.
 //!
 //! Models without native intervals get them from holdout errors in [`super::selection`].
 //! Every forecast is checked for NaN/inf and clipped at zero: demand is never negative.
@@ -40,6 +45,9 @@ pub enum ModelKind {
     Tsb,
     MstlEts,
     Ets,
+    WeekdayYearly,
+    /// The mean of [`ModelKind::MstlEts`] and [`ModelKind::WeekdayYearly`].
+    MstlEtsWeekdayYearly,
 }
 
 impl ModelKind {
@@ -53,6 +61,8 @@ impl ModelKind {
             Self::Tsb => "tsb",
             Self::MstlEts => "mstl_ets",
             Self::Ets => "ets",
+            Self::WeekdayYearly => "weekday_yearly",
+            Self::MstlEtsWeekdayYearly => "mstl_ets+weekday_yearly",
         }
     }
 
@@ -60,7 +70,7 @@ impl ModelKind {
     /// prediction intervals). Fitting is nearly all of a forecast's cost; the other models are
     /// one pass over the data.
     pub fn is_fitted(self) -> bool {
-        matches!(self, Self::MstlEts | Self::Ets)
+        matches!(self, Self::MstlEts | Self::Ets | Self::MstlEtsWeekdayYearly)
     }
 }
 
@@ -151,6 +161,12 @@ pub fn predict(
         ModelKind::Tsb => tsb(data.observations, horizon),
         ModelKind::MstlEts => mstl_ets(data.imputed, horizon, level),
         ModelKind::Ets => ets(data.imputed, horizon, level),
+        ModelKind::WeekdayYearly => weekday_yearly(data.imputed, horizon),
+        ModelKind::MstlEtsWeekdayYearly => {
+            let profile = weekday_yearly(data.imputed, horizon)?;
+            let mstl = mstl_ets(data.imputed, horizon, level)?;
+            Ok(combine(&mstl, &profile))
+        }
     }?;
     sanitize(kind, raw)
 }
@@ -171,6 +187,78 @@ fn sanitize(kind: ModelKind, mut p: Prediction) -> Result<Prediction, ModelError
         clip(&mut interval.upper);
     }
     Ok(p)
+}
+
+/// The mean of two forecasts of the same days, without intervals (they do not add up).
+pub fn combine(a: &Prediction, b: &Prediction) -> Prediction {
+    Prediction {
+        mean: a.mean.iter().zip(&b.mean).map(|(x, y)| 0.5 * (x + y)).collect(),
+        interval: None,
+    }
+}
+
+/// Days the weekday profile's yearly factor looks back: 52 weeks, so weekdays line up.
+pub const YEAR_DAYS: usize = 364;
+/// Days of the current level, and of each window compared a year back (four whole weeks, so
+/// that the weekday pattern cancels out of every ratio).
+const PROFILE_LEVEL_DAYS: usize = 28;
+/// Days each weekday's share is measured over.
+const PROFILE_SHARE_DAYS: usize = 182;
+/// Shortest history of the weekday profile: a year plus the level window.
+pub const WEEKDAY_YEARLY_MIN_DAYS: usize = YEAR_DAYS + PROFILE_LEVEL_DAYS;
+
+/// Weekday profile with a yearly factor. Day h ahead is
+/// `level x yearly(h) x share(weekday)`, where
+/// - level: mean demand of the last four weeks;
+/// - yearly(h): a year before, mean demand of the four weeks centred on day h over that of the
+///   same four weeks the level is measured on; it carries the season (the summer peak, the
+///   January trough) that a half-year smoothing window cannot see, and leaves the growth since
+///   last year to the level;
+/// - share: the weekday's mean over the overall mean, over the last 26 weeks.
+///
+/// Multiplicative, because the weekday pattern of this kind of demand scales with the season.
+/// One pass over the data, no optimiser.
+pub fn weekday_yearly(values: &[f64], horizon: usize) -> Result<Prediction, ModelError> {
+    let n = values.len();
+    if n < WEEKDAY_YEARLY_MIN_DAYS {
+        return Err(ModelError::NotEnoughData {
+            model: ModelKind::WeekdayYearly.name(),
+            needed: WEEKDAY_YEARLY_MIN_DAYS,
+            got: n,
+        });
+    }
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len().max(1) as f64;
+    let level = mean(&values[n - PROFILE_LEVEL_DAYS..]);
+    let share_from = n - PROFILE_SHARE_DAYS;
+    let overall = mean(&values[share_from..]);
+    let mut share = [1.0; SEASON];
+    if overall > 0.0 {
+        for (slot, value) in share.iter_mut().enumerate() {
+            // Days of the window whose index is `slot` mod 7 (the same weekday).
+            let first = share_from + (slot + SEASON - share_from % SEASON) % SEASON;
+            let days: Vec<f64> = values[first..].iter().step_by(SEASON).copied().collect();
+            *value = mean(&days) / overall;
+        }
+    }
+    let base = mean(&values[n - YEAR_DAYS - PROFILE_LEVEL_DAYS..n - YEAR_DAYS]);
+    let half = PROFILE_LEVEL_DAYS / 2;
+    let forecast = (0..horizon)
+        .map(|h| {
+            let yearly = if base > 0.0 {
+                // Centred on the same day a year back, kept inside the history.
+                let end = (n + h + half - YEAR_DAYS).min(n);
+                let target = mean(&values[end - PROFILE_LEVEL_DAYS..end]);
+                (target / base).clamp(0.2, 5.0)
+            } else {
+                1.0
+            };
+            level * yearly * share[(n + h) % SEASON]
+        })
+        .collect();
+    Ok(Prediction {
+        mean: forecast,
+        interval: None,
+    })
 }
 
 fn flat(value: f64, horizon: usize) -> Prediction {
