@@ -105,7 +105,11 @@ pub struct BacktestArgs {
     #[arg(long)]
     pub sweep: bool,
     /// Target fill rates of --sweep, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "0.85,0.9,0.93,0.95,0.97,0.98,0.99,0.995")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.85,0.9,0.93,0.95,0.97,0.98,0.99,0.995"
+    )]
     pub targets: Vec<f64>,
     /// Print one JSON object instead of a table
     #[arg(long)]

@@ -28,8 +28,8 @@ pub use reorder::{needs_refill, position, ReorderError};
 pub use series::{DemandSeries, SeriesError};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use models::{Prediction, TrainingData};
 use fill_rate::Spread;
+use models::{Prediction, TrainingData};
 use reorder::{compute_reorder_point, effective_lead_time, service_level_z, ReorderCalc};
 use restock_domain::{Quantity, ReorderPoint, ServiceLevel};
 use selection::Selection;
@@ -39,7 +39,7 @@ use serde::Serialize;
 /// profile's yearly factor ([`models::weekday_yearly`]) can be scored on a 4-week holdout with a
 /// year and four weeks before it. The optimised models see only their last half year, so the cost
 /// per product stays flat however old the product is.
-pub const MAX_FIT_DAYS: usize = 448;
+pub const MAX_FIT_DAYS: usize = 728;
 /// Days of known demand the review undershoot is measured on.
 const UNDERSHOOT_DAYS: usize = 91;
 /// Days forecast at least, so that a short lead time still shows a useful forecast.
@@ -276,7 +276,8 @@ fn with_bounds(
         (errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt()
     };
     let spread = spread.unwrap_or_else(|| {
-        LeadSpread::Normal(lead_time_sigma(errors, lead).unwrap_or(sigma_daily * (lead as f64).sqrt()))
+        let daily = sigma_daily * (lead as f64).sqrt();
+        LeadSpread::Normal(lead_time_sigma(errors, lead).unwrap_or(daily))
     });
     Fitted {
         model: selection.model,

@@ -39,7 +39,8 @@ pub const STRONG_SEASONALITY: f64 = 0.5;
 /// Days before the holdout the optimised candidates are fitted on to be scored (14 weeks).
 pub const SCORING_WINDOW_DAYS: usize = 98;
 
-const REGULAR_CANDIDATES: [ModelKind; 4] = [
+const REGULAR_CANDIDATES: [ModelKind; 5] = [
+    ModelKind::YearlyGlm,
     ModelKind::MstlEts,
     ModelKind::Ets,
     ModelKind::WeekdayYearly,
@@ -160,7 +161,8 @@ pub fn select(series: &DemandSeries, level: f64) -> Option<Selection> {
     let profile = profile(train);
 
     let forecast = |model| holdout_forecast(model, train, actual.len(), level);
-    let score = |model, p: &Option<Vec<f64>>| p.as_ref().and_then(|p| score_forecast(model, p, actual));
+    let score =
+        |model, p: &Option<Vec<f64>>| p.as_ref().and_then(|p| score_forecast(model, p, actual));
     let naive = forecast(ModelKind::SeasonalNaive);
     let baseline = score(ModelKind::SeasonalNaive, &naive);
     let scores: Vec<CandidateScore> = if profile.intermittent {
@@ -294,7 +296,9 @@ mod tests {
         };
         let actual = &observations[split..];
         let forecast = holdout_forecast(ModelKind::Ets, train, actual.len(), 0.95).unwrap();
-        score_forecast(ModelKind::Ets, &forecast, actual).unwrap().mae
+        score_forecast(ModelKind::Ets, &forecast, actual)
+            .unwrap()
+            .mae
     }
 
     #[test]

@@ -61,7 +61,8 @@ fn backtest_series(
         &mut StaticPlanner::from_warmup(&s.demand, options),
     )
     .map_err(forecast_error)?;
-    let movavg = simulate(s, options, &mut MovingAveragePlanner { options }).map_err(forecast_error)?;
+    let movavg =
+        simulate(s, options, &mut MovingAveragePlanner { options }).map_err(forecast_error)?;
     Ok(SeriesOutcome {
         forecast,
         static_policy,

@@ -83,6 +83,7 @@ impl Planner for ForecastPlanner {
 pub(super) struct StaticPlanner {
     plan: Result<Levels, ForecastError>,
     mean: f64,
+    lead: usize,
 }
 
 impl StaticPlanner {
@@ -98,7 +99,11 @@ impl StaticPlanner {
                 order_up_to: minimum + cover,
             })
         })();
-        Self { plan, mean }
+        Self {
+            plan,
+            mean,
+            lead: lead as usize,
+        }
     }
 }
 
@@ -106,7 +111,7 @@ impl Planner for StaticPlanner {
     fn plan(&mut self, _input: PlanInput<'_>) -> Result<Plan, ForecastError> {
         Ok(Plan {
             levels: self.plan.clone()?,
-            forecast: vec![self.mean; REFIT_EVERY_DAYS],
+            forecast: vec![self.mean; REFIT_EVERY_DAYS.max(self.lead)],
         })
     }
 }
@@ -151,7 +156,7 @@ impl Planner for MovingAveragePlanner {
                 reorder_point,
                 order_up_to: reorder_point + cover,
             },
-            forecast: vec![mean; REFIT_EVERY_DAYS],
+            forecast: vec![mean; REFIT_EVERY_DAYS.max(lead)],
         })
     }
 }

@@ -15,6 +15,9 @@ pub struct PolicyReport {
     pub orders: u64,
     pub stockout_days: u64,
     pub mase: Option<f64>,
+    /// Root mean square error of each plan's demand forecast summed over the lead time: what
+    /// the safety stock has to cover.
+    pub lead_time_rmse: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,21 +84,34 @@ impl BacktestReport {
         );
         let _ = writeln!(
             out,
-            "{:<10}{:>8}{:>11}{:>13}{:>9}{:>15}{:>8}",
-            "policy", "target", "fill rate", "avg on hand", "orders", "stockout days", "MASE"
+            "{:<10}{:>8}{:>11}{:>13}{:>9}{:>15}{:>8}{:>13}",
+            "policy",
+            "target",
+            "fill rate",
+            "avg on hand",
+            "orders",
+            "stockout days",
+            "MASE",
+            "lead RMSE"
         );
         for (name, p) in self.policies() {
             let mase = p.mase.map_or_else(|| "-".to_owned(), |m| format!("{m:.3}"));
             let target = self
                 .target(name)
                 .map_or_else(|| "-".to_owned(), |t| format!("{t}"));
+            let lead = p
+                .lead_time_rmse
+                .map_or_else(|| "-".to_owned(), |m| format!("{m:.1}"));
             let _ = writeln!(
                 out,
-                "{name:<10}{target:>8}{:>11.4}{:>13.1}{:>9}{:>15}{mase:>8}",
+                "{name:<10}{target:>8}{:>11.4}{:>13.1}{:>9}{:>15}{mase:>8}{lead:>13}",
                 p.fill_rate, p.avg_on_hand, p.orders, p.stockout_days
             );
         }
         out.push_str("MASE: MAE of the 1-7 days ahead forecasts of each weekly plan / MAE of seasonal naive\n");
+        out.push_str(
+            "lead RMSE: root mean square error of each plan's lead-time demand, in units\n",
+        );
         let total: usize = self.models.values().sum();
         if total > 0 {
             let shares: Vec<String> = self
@@ -244,7 +260,9 @@ impl SweepReport {
             "orders"
         );
         for e in self.equal_fill() {
-            let pct = |c: Option<f64>| c.map_or_else(|| "-".to_owned(), |c| format!("{:+.1}%", 100.0 * c));
+            let pct = |c: Option<f64>| {
+                c.map_or_else(|| "-".to_owned(), |c| format!("{:+.1}%", 100.0 * c))
+            };
             let num = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
             let _ = writeln!(
                 out,
@@ -273,7 +291,11 @@ pub(super) fn interpolate(curve: &[(f64, f64, f64)], fill: f64) -> Option<(f64, 
         if !(f0 <= fill && fill <= f1) {
             return None;
         }
-        let t = if f1 > f0 { (fill - f0) / (f1 - f0) } else { 0.0 };
+        let t = if f1 > f0 {
+            (fill - f0) / (f1 - f0)
+        } else {
+            0.0
+        };
         Some((s0 + t * (s1 - s0), o0 + t * (o1 - o0)))
     })
 }
