@@ -97,7 +97,7 @@ pub fn normal_loss(k: f64) -> f64 {
 /// The k with `G(k) = g`, for g > 0 (G falls strictly from +infinity to 0). Bisection: G(k)
 /// is at least -k, so k = -g - 10 is below the answer, and G(10) is about 1e-24.
 pub fn normal_loss_inverse(g: f64) -> f64 {
-    if !(g > 0.0) {
+    if g.is_nan() || g <= 0.0 {
         return 10.0;
     }
     let (mut lo, mut hi) = (-g - 10.0, 10.0);

@@ -320,18 +320,20 @@ pub fn yearly_glm(observations: &[Option<f64>], horizon: usize) -> Result<Predic
             let eta = dot(x, &beta).clamp(-30.0, 30.0);
             let mu = eta.exp().max(1e-6);
             let z = eta + (y - mu) / mu;
-            for a in 0..GLM_PARAMETERS {
+            for (a, row) in xtwx.iter_mut().enumerate() {
                 xtwz[a] += mu * x[a] * z;
-                for b in 0..=a {
-                    xtwx[a][b] += mu * x[a] * x[b];
+                for (cell, xb) in row.iter_mut().zip(x).take(a + 1) {
+                    *cell += mu * x[a] * xb;
                 }
             }
         }
-        for a in 0..GLM_PARAMETERS {
-            // A whisker of ridge keeps the system solvable when a weekday never sells.
-            xtwx[a][a] += 1e-6 * (1.0 + xtwx[a][a]);
-            for b in 0..a {
-                xtwx[b][a] = xtwx[a][b];
+        // Only the lower triangle was summed: mirror it. A whisker of ridge keeps the system
+        // solvable when a weekday never sells.
+        let lower = xtwx;
+        for (a, row) in xtwx.iter_mut().enumerate() {
+            row[a] += 1e-6 * (1.0 + row[a]);
+            for (b, cell) in row.iter_mut().enumerate().skip(a + 1) {
+                *cell = lower[b][a];
             }
         }
         let next = solve(xtwx, xtwz).ok_or_else(|| ModelError::Failed {
@@ -395,8 +397,9 @@ fn solve(
         b.swap(col, pivot);
         for row in col + 1..GLM_PARAMETERS {
             let f = a[row][col] / a[col][col];
-            for k in col..GLM_PARAMETERS {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (cell, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                *cell -= f * p;
             }
             b[row] -= f * b[col];
         }
