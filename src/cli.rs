@@ -70,7 +70,8 @@ pub enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
-    /// Replay a demand CSV (date,sku,quantity) day by day: forecast policy vs a static minimum
+    /// Replay a demand CSV (date,sku,quantity) day by day: the forecast policy against a
+    /// moving-average reorder point and a static minimum
     Backtest(BacktestArgs),
     /// Replay a supplier price CSV (date,sku,unit_price) day by day: buying on each day's
     /// purchase plan vs buying at once and vs the cheapest day
@@ -99,8 +100,20 @@ pub struct BacktestArgs {
     /// Days from order to delivery
     #[arg(long, default_value_t = 7)]
     pub lead_time: u16,
+    /// Target fill rate: the share of demand served from stock
     #[arg(long, default_value_t = 0.95)]
     pub service_level: f64,
+    /// Run once per target fill rate of --targets and print each policy's stock and orders,
+    /// with the moving average's at the fill the forecast reached
+    #[arg(long)]
+    pub sweep: bool,
+    /// Target fill rates of --sweep, comma-separated
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.85,0.9,0.93,0.95,0.97,0.98,0.99,0.995"
+    )]
+    pub targets: Vec<f64>,
     /// Print one JSON object instead of a table
     #[arg(long)]
     pub json: bool,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use restock_api::server::{runners, token_keys};
 use restock_api::{RunningServer, ServerConfig};
 use restock_application::demand_import::{parse_demand_csv, record_demand_history};
-use restock_application::forecast::{run_backtest, BacktestOptions};
+use restock_application::forecast::{run_backtest, run_sweep, BacktestOptions};
 use restock_application::ports::{StreamId, SystemClock};
 use restock_application::price_import::{parse_price_csv, record_prices};
 use restock_application::purchase::run_price_backtest;
@@ -55,7 +55,22 @@ fn backtest(args: BacktestArgs) -> anyhow::Result<()> {
         service_level: ServiceLevel::new(args.service_level)?,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
     };
-    let report = run_backtest(&text, Utc::now().date_naive(), options)?;
+    let today = Utc::now().date_naive();
+    if args.sweep {
+        let targets = args
+            .targets
+            .iter()
+            .map(|&t| ServiceLevel::new(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let report = run_sweep(&text, today, options, &targets)?;
+        if args.json {
+            println!("{}", report.to_json());
+        } else {
+            print!("{}", report.to_table());
+        }
+        return Ok(());
+    }
+    let report = run_backtest(&text, today, options)?;
     if args.json {
         println!("{}", report.to_json());
     } else {

@@ -74,8 +74,18 @@ async fn a_recomputed_minimum_is_an_event_only_when_it_changes(backend: Backend)
     let f = app.get("/v1/products/TEA/forecast", &t).await;
     assert_eq!(f.status, StatusCode::OK);
     let rop = f.body["reorder_point"].as_i64().expect("reorder point");
-    // Seven days of ~21/day plus safety stock: well above the lead-time mean, well below absurd.
-    assert!((140..=400).contains(&rop), "reorder point {rop}");
+    // Seven days of ~21/day, plus or minus the safety stock of a 95% fill rate (negative when an
+    // order of a week's demand can afford 5% of it short): near the lead-time demand.
+    let ltd = f.body["lead_time_demand"]
+        .as_f64()
+        .expect("lead-time demand");
+    let safety = f.body["safety_stock"].as_f64().expect("safety stock");
+    assert!((120.0..=180.0).contains(&ltd), "lead-time demand {ltd}");
+    assert!(
+        (0.75 * ltd..=1.5 * ltd).contains(&(rop as f64)),
+        "reorder point {rop} for {ltd}"
+    );
+    assert_eq!(rop as f64, (ltd + safety - 1e-9).ceil());
     assert!(f.body["forecast"].as_array().is_some_and(|d| d.len() >= 14));
     assert!(f.body["history"].as_array().is_some_and(|d| !d.is_empty()));
     let p = app.product(&t, "TEA").await;
@@ -129,9 +139,11 @@ async fn a_recomputed_minimum_is_an_event_only_when_it_changes(backend: Backend)
     let recalculated = recalculations(&app, &t, "TEA").await;
     assert_eq!(recalculated.len(), 2);
     assert!(recalculated[0]["payload"]["model"].is_string());
-    assert!(recalculated[0]["payload"]["safety_stock"]
-        .as_f64()
-        .is_some_and(|s| s > 0.0));
+    // The event carries the safety stock the minimum was computed with (it may be negative).
+    assert_eq!(
+        recalculated[0]["payload"]["safety_stock"].as_f64(),
+        Some(safety)
+    );
 }
 
 async fn a_manual_minimum_wins_until_cleared(backend: Backend) {

@@ -6,10 +6,12 @@
 //! - [`series`]: the daily demand series, with censored (stockout) days;
 //! - [`models`]: seasonal naive, mean, Croston/SBA/TSB, MSTL+ETS and ETS;
 //! - [`selection`]: intermittent or regular, and the best model on a holdout;
+//! - [`fill_rate`]: the reorder point that serves a target share of demand (the service level);
 //! - [`reorder`]: reorder point, safety stock and the refill trigger;
 //! - [`backtest`]: replays a CSV of demand to compare the forecast policy with a static one.
 
 pub mod backtest;
+pub mod fill_rate;
 pub mod models;
 pub mod reorder;
 pub mod selection;
@@ -17,22 +19,29 @@ pub mod series;
 #[cfg(test)]
 mod test_data;
 
-pub use backtest::{run_backtest, BacktestError, BacktestOptions, BacktestReport, PolicyReport};
+pub use backtest::{
+    run_backtest, run_sweep, BacktestError, BacktestOptions, BacktestReport, PolicyReport,
+    SweepReport,
+};
 pub use models::ModelKind;
 pub use reorder::{needs_refill, position, ReorderError};
 pub use series::{DemandSeries, SeriesError};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use fill_rate::Spread;
 use models::{Prediction, TrainingData};
 use reorder::{compute_reorder_point, effective_lead_time, service_level_z, ReorderCalc};
 use restock_domain::{Quantity, ReorderPoint, ServiceLevel};
 use selection::Selection;
 use serde::Serialize;
 
-/// Days of history used for fitting, counted back from yesterday. A year holds 52 full weeks
-/// for the weekly pattern and keeps the cost per product flat however old the product is;
-/// older demand says little about the next few weeks.
-pub const MAX_FIT_DAYS: usize = 364;
+/// Days of history used for fitting, counted back from yesterday: 64 weeks, so that the weekday
+/// profile's yearly factor ([`models::weekday_yearly`]) can be scored on a 4-week holdout with a
+/// year and four weeks before it. The optimised models see only their last half year, so the cost
+/// per product stays flat however old the product is.
+pub const MAX_FIT_DAYS: usize = 728;
+/// Days of known demand the review undershoot is measured on.
+const UNDERSHOOT_DAYS: usize = 91;
 /// Days forecast at least, so that a short lead time still shows a useful forecast.
 pub const MIN_HORIZON_DAYS: usize = 14;
 
@@ -65,8 +74,12 @@ pub struct ForecastResult {
     pub reorder_point: Quantity,
     pub service_level: f64,
     pub lead_time_days: u16,
-    /// Daily forecast error used for the safety stock.
+    /// Daily forecast error (root mean square of the holdout errors).
     pub sigma_daily: f64,
+    /// Spread of the demand over the lead time the safety stock is sized on: the root mean
+    /// square of the holdout errors summed over lead-time windows, or the standard deviation
+    /// of the bootstrapped lead-time demands for intermittent demand.
+    pub sigma_lead_time: f64,
     pub intermittent: bool,
     /// Holdout error of the chosen model; `None` for the mean fallback.
     pub holdout_mae: Option<f64>,
@@ -122,8 +135,15 @@ pub fn forecast_product(
     if today.checked_add_days(Days::new(horizon as u64)).is_none() {
         return Err(ForecastError::DateOutOfRange { today });
     }
-    let fitted = fit(&series, horizon, level);
-    let calc = compute_reorder_point(&fitted.mean, fitted.sigma_daily, lead_time_days, level)?;
+    let lead = effective_lead_time(lead_time_days);
+    let fitted = fit(&series, horizon, level, lead);
+    let known: Vec<f64> = series.observations().into_iter().flatten().collect();
+    let undershoot = fill_rate::undershoot(&known[known.len().saturating_sub(UNDERSHOOT_DAYS)..]);
+    let spread = match &fitted.spread {
+        LeadSpread::Normal(sigma) => Spread::Normal { sigma: *sigma },
+        LeadSpread::Scenarios(s) => Spread::Scenarios(s),
+    };
+    let calc = compute_reorder_point(&fitted.mean, spread, undershoot, lead_time_days, level)?;
     Ok(Some(fitted.into_result(
         today,
         calc,
@@ -141,6 +161,26 @@ struct Fitted {
     lower: Vec<f64>,
     upper: Vec<f64>,
     sigma_daily: f64,
+    spread: LeadSpread,
+}
+
+/// The uncertainty of lead-time demand, owned (see [`Spread`]).
+enum LeadSpread {
+    Normal(f64),
+    Scenarios(Vec<f64>),
+}
+
+impl LeadSpread {
+    fn sigma(&self) -> f64 {
+        match self {
+            Self::Normal(sigma) => *sigma,
+            Self::Scenarios(s) => {
+                let n = s.len().max(1) as f64;
+                let mean = s.iter().sum::<f64>() / n;
+                (s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt()
+            }
+        }
+    }
 }
 
 impl Fitted {
@@ -172,6 +212,7 @@ impl Fitted {
             service_level,
             lead_time_days,
             sigma_daily: self.sigma_daily,
+            sigma_lead_time: self.spread.sigma(),
             intermittent: selection.is_some_and(|s| s.profile.intermittent),
             holdout_mae: selection.and_then(Selection::chosen).map(|c| c.mae),
             holdout_mase: selection.and_then(|s| s.mase),
@@ -182,7 +223,8 @@ impl Fitted {
 }
 
 /// The selected model refitted on the whole series, or the mean when selection is impossible.
-fn fit(series: &DemandSeries, horizon: usize, level: f64) -> Fitted {
+/// `lead` is the lead time in days the spread is measured over.
+fn fit(series: &DemandSeries, horizon: usize, level: f64, lead: usize) -> Fitted {
     let imputed = series.imputed();
     let observations = series.observations();
     let data = TrainingData {
@@ -190,18 +232,35 @@ fn fit(series: &DemandSeries, horizon: usize, level: f64) -> Fitted {
         observations: &observations,
     };
     let Some(selection) = selection::select(series, level) else {
-        return mean_fallback(&imputed, horizon, level);
+        return mean_fallback(&imputed, horizon, level, lead);
     };
     match models::predict(selection.model, data, horizon, level) {
-        Ok(prediction) => with_bounds(prediction, level, selection),
-        Err(_) => mean_fallback(&imputed, horizon, level),
+        Ok(prediction) => {
+            let spread = if selection.profile.intermittent {
+                let lead_time_demand = prediction.mean.iter().take(lead).sum::<f64>();
+                bootstrap(&observations, lead, lead_time_demand)
+            } else {
+                None
+            };
+            with_bounds(prediction, level, selection, lead, spread)
+        }
+        Err(_) => mean_fallback(&imputed, horizon, level, lead),
     }
 }
 
-/// Adds empirical bounds where the model has none, and the daily error for the safety stock:
-/// the root mean square of the holdout errors (bias included, since a model that under-forecasts
-/// needs the extra stock as much as a noisy one).
-fn with_bounds(prediction: Prediction, level: f64, selection: Selection) -> Fitted {
+/// Adds empirical bounds where the model has none, the daily error, and the spread of the
+/// lead-time demand when none was bootstrapped: the root mean square of the holdout errors
+/// summed over every `lead`-day window of the holdout (bias included, since a model that
+/// under-forecasts needs the extra stock as much as a noisy one). Summing the errors, rather
+/// than scaling the daily error by sqrt(L), keeps their correlation: a level the model has
+/// wrong is wrong on every day of the lead time.
+fn with_bounds(
+    prediction: Prediction,
+    level: f64,
+    selection: Selection,
+    lead: usize,
+    spread: Option<LeadSpread>,
+) -> Fitted {
     let errors = selection
         .chosen()
         .map(|c| c.errors.as_slice())
@@ -216,6 +275,10 @@ fn with_bounds(prediction: Prediction, level: f64, selection: Selection) -> Fitt
     } else {
         (errors.iter().map(|e| e * e).sum::<f64>() / errors.len() as f64).sqrt()
     };
+    let spread = spread.unwrap_or_else(|| {
+        let daily = sigma_daily * (lead as f64).sqrt();
+        LeadSpread::Normal(lead_time_sigma(errors, lead).unwrap_or(daily))
+    });
     Fitted {
         model: selection.model,
         selection: Some(selection),
@@ -223,12 +286,50 @@ fn with_bounds(prediction: Prediction, level: f64, selection: Selection) -> Fitt
         lower,
         upper,
         sigma_daily,
+        spread,
     }
+}
+
+/// Root mean square of the errors summed over windows of `lead` consecutive days; for a lead
+/// time longer than the holdout, the whole holdout's sum scaled by sqrt(lead / days). `None`
+/// without errors.
+fn lead_time_sigma(errors: &[f64], lead: usize) -> Option<f64> {
+    if errors.is_empty() {
+        return None;
+    }
+    let window = lead.min(errors.len()).max(1);
+    let sums: Vec<f64> = errors.windows(window).map(|w| w.iter().sum()).collect();
+    let rms = (sums.iter().map(|s| s * s).sum::<f64>() / sums.len() as f64).sqrt();
+    Some(rms * (lead as f64 / window as f64).sqrt())
+}
+
+/// Lead-time demand scenarios for intermittent demand: the demand of every `lead`-day window of
+/// the history with no censored day, scaled so that their mean is the forecast's
+/// `lead_time_demand` (so an item whose sales are fading gets its lumps shrunk with its rate).
+/// `None` when there are under 28 windows or none has demand.
+fn bootstrap(
+    observations: &[Option<f64>],
+    lead: usize,
+    lead_time_demand: f64,
+) -> Option<LeadSpread> {
+    const MIN_SCENARIOS: usize = 28;
+    let sums: Vec<f64> = observations
+        .windows(lead)
+        .filter_map(|w| w.iter().copied().sum::<Option<f64>>())
+        .collect();
+    let mean = sums.iter().sum::<f64>() / sums.len().max(1) as f64;
+    if sums.len() < MIN_SCENARIOS || mean <= 0.0 {
+        return None;
+    }
+    let scale = lead_time_demand / mean;
+    Some(LeadSpread::Scenarios(
+        sums.into_iter().map(|s| s * scale).collect(),
+    ))
 }
 
 /// For histories too short to choose a model: the mean, and a spread no smaller than a
 /// Poisson count's (sqrt of the mean), since a few days rarely show the real variability.
-fn mean_fallback(values: &[f64], horizon: usize, level: f64) -> Fitted {
+fn mean_fallback(values: &[f64], horizon: usize, level: f64, lead: usize) -> Fitted {
     let n = values.len().max(1) as f64;
     let mean = values.iter().sum::<f64>() / n;
     let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -241,6 +342,7 @@ fn mean_fallback(values: &[f64], horizon: usize, level: f64) -> Fitted {
         lower: vec![(mean - half_width).max(0.0); horizon],
         upper: vec![mean + half_width; horizon],
         sigma_daily,
+        spread: LeadSpread::Normal(sigma_daily * (lead as f64).sqrt()),
     }
 }
 

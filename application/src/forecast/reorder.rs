@@ -2,13 +2,15 @@
 //!
 //! reorder point = lead-time demand + safety stock, where
 //! - lead-time demand = the sum of the daily forecasts over the lead time L;
-//! - safety stock = z(service level) * sigma_d * sqrt(L), sigma_d being the daily forecast
-//!   error (from the holdout) and z the standard normal quantile of the cycle service level.
+//! - safety stock = what it takes to serve the service level's share of demand (a fill rate,
+//!   not the chance of no stockout), sized by [`super::fill_rate`]; negative when a low target
+//!   lets the reorder point sit below the lead-time demand.
 //!
 //! Stock is reviewed once a day, so an order placed today can at best arrive tomorrow: a lead
 //! time of 0 is treated as 1 day (otherwise the reorder point would be 0 and a product with
 //! demand would never be reordered).
 
+use super::fill_rate::{reorder_level, Sizing, Spread};
 use restock_domain::Quantity;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -36,9 +38,14 @@ pub fn effective_lead_time(lead_time_days: u16) -> usize {
     usize::from(lead_time_days.max(1))
 }
 
+/// The reorder point for a target fill rate `service_level` (see [`super::fill_rate`]): the
+/// lead-time demand is the sum of the first L daily forecasts, the order quantity the whole
+/// units of it (what the agent and the backtest order on top of the reorder point), and
+/// `undershoot` the expected depth below the reorder point when an order is placed.
 pub fn compute_reorder_point(
     daily_mean: &[f64],
-    sigma_daily: f64,
+    spread: Spread<'_>,
+    undershoot: f64,
     lead_time_days: u16,
     service_level: f64,
 ) -> Result<ReorderCalc, ReorderError> {
@@ -50,15 +57,27 @@ pub fn compute_reorder_point(
             needed: days,
         })?;
     let lead_time_demand = finite("lead-time demand", covered.iter().sum())?;
-    let sigma = finite("daily forecast error", sigma_daily)?;
-    let z = service_level_z(service_level)?;
-    // Below a 50% service level z is negative; a negative safety stock is never wanted.
-    let safety_stock = (z * sigma * (days as f64).sqrt()).max(0.0);
-    let total = finite("reorder point", lead_time_demand + safety_stock)?;
+    if let Spread::Normal { sigma } = spread {
+        finite("lead-time forecast error", sigma)?;
+    }
+    let undershoot = finite("review undershoot", undershoot)?;
+    if !(service_level > 0.0 && service_level < 1.0) {
+        return Err(ReorderError::BadServiceLevel(service_level));
+    }
+    let order_quantity = whole_units(lead_time_demand)?.get() as f64;
+    let sizing = Sizing {
+        lead_time_demand,
+        spread,
+        daily_demand: lead_time_demand / days as f64,
+        undershoot,
+        order_quantity,
+    };
+    let level = finite("reorder point", reorder_level(&sizing, service_level))?;
     Ok(ReorderCalc {
         lead_time_demand,
-        safety_stock,
-        reorder_point: whole_units(total)?,
+        // Negative when a low fill target lets the reorder point sit below the lead-time demand.
+        safety_stock: level - lead_time_demand,
+        reorder_point: whole_units(level)?,
     })
 }
 
@@ -181,50 +200,65 @@ mod tests {
         }
     }
 
+    fn normal(sigma: f64) -> Spread<'static> {
+        Spread::Normal { sigma }
+    }
+
     #[test]
-    fn reorder_point_adds_safety_stock_and_rounds_up() {
-        // 7 days of 10, sigma 2: 70 + 1.6449 * 2 * sqrt(7) = 78.70 -> 79.
-        let calc = compute_reorder_point(&[10.0; 14], 2.0, 7, 0.95).unwrap();
+    fn reorder_point_is_sized_for_the_fill_rate_and_rounds_up() {
+        // 7 days of 10: lead-time demand 70, order quantity 70, sigma 20 over the lead time, no
+        // undershoot. Exposure 70 - 10 = 60; fill 0.95: G(k) = 0.05 * 70 / 20 = 0.175, k =
+        // 0.5772, R = 60 + 11.54 = 71.54 -> 72.
+        let calc = compute_reorder_point(&[10.0; 14], normal(20.0), 0.0, 7, 0.95).unwrap();
         assert!((calc.lead_time_demand - 70.0).abs() < 1e-9);
         assert!(
-            (calc.safety_stock - 8.704).abs() < 1e-2,
+            (calc.safety_stock - 1.545).abs() < 0.01,
             "{}",
             calc.safety_stock
         );
-        assert_eq!(calc.reorder_point.get(), 79);
-        let exact = compute_reorder_point(&[1.0; 7], 0.0, 7, 0.95).unwrap();
+        assert_eq!(calc.reorder_point.get(), 72);
+        // Certain demand: exposure 6 days of 1 plus an undershoot of 1 is 7, less the allowed
+        // shortfall 0.05 * (7 + 1) = 0.4: 6.6 -> 7.
+        let exact = compute_reorder_point(&[1.0; 7], normal(0.0), 1.0, 7, 0.95).unwrap();
         assert_eq!(exact.reorder_point.get(), 7);
     }
 
     #[test]
-    fn reorder_point_grows_with_service_level_and_lead_time() {
+    fn reorder_point_grows_with_fill_rate_and_lead_time() {
         let rop = |l, sl| {
-            compute_reorder_point(&[5.0; 30], 3.0, l, sl)
+            compute_reorder_point(&[5.0; 30], normal(3.0 * f64::from(l).sqrt()), 3.0, l, sl)
                 .unwrap()
                 .reorder_point
         };
         assert!(rop(7, 0.99) > rop(7, 0.90));
         assert!(rop(14, 0.95) > rop(7, 0.95));
         assert_eq!(rop(0, 0.5), rop(1, 0.5), "lead time 0 covers one day");
+        // A low target with a large order quantity: below the lead-time demand.
+        let low = compute_reorder_point(&[50.0; 7], normal(20.0), 0.0, 7, 0.8).unwrap();
+        assert!(low.safety_stock < 0.0 && low.reorder_point.get() < 350);
     }
 
     #[test]
     fn absurd_inputs_are_errors() {
         assert!(matches!(
-            compute_reorder_point(&[f64::NAN; 7], 1.0, 7, 0.95),
+            compute_reorder_point(&[f64::NAN; 7], normal(1.0), 0.0, 7, 0.95),
             Err(ReorderError::NotFinite { .. })
         ));
         assert!(matches!(
-            compute_reorder_point(&[1.0; 7], f64::INFINITY, 7, 0.95),
+            compute_reorder_point(&[1.0; 7], normal(f64::INFINITY), 0.0, 7, 0.95),
             Err(ReorderError::NotFinite { .. })
         ));
         assert!(matches!(
-            compute_reorder_point(&[1e12; 7], 0.0, 7, 0.95),
+            compute_reorder_point(&[1e12; 7], normal(0.0), 0.0, 7, 0.95),
             Err(ReorderError::TooLarge { .. })
         ));
         assert!(matches!(
-            compute_reorder_point(&[1.0; 3], 0.0, 7, 0.95),
+            compute_reorder_point(&[1.0; 3], normal(0.0), 0.0, 7, 0.95),
             Err(ReorderError::ForecastTooShort { got: 3, needed: 7 })
+        ));
+        assert!(matches!(
+            compute_reorder_point(&[1.0; 7], normal(1.0), 0.0, 7, 1.0),
+            Err(ReorderError::BadServiceLevel(_))
         ));
     }
 

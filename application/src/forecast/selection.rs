@@ -39,8 +39,13 @@ pub const STRONG_SEASONALITY: f64 = 0.5;
 /// Days before the holdout the optimised candidates are fitted on to be scored (14 weeks).
 pub const SCORING_WINDOW_DAYS: usize = 98;
 
-const REGULAR_CANDIDATES: [ModelKind; 3] =
-    [ModelKind::MstlEts, ModelKind::Ets, ModelKind::SeasonalNaive];
+const REGULAR_CANDIDATES: [ModelKind; 5] = [
+    ModelKind::YearlyGlm,
+    ModelKind::MstlEts,
+    ModelKind::Ets,
+    ModelKind::WeekdayYearly,
+    ModelKind::SeasonalNaive,
+];
 const INTERMITTENT_CANDIDATES: [ModelKind; 3] =
     [ModelKind::Croston, ModelKind::Sba, ModelKind::Tsb];
 
@@ -155,23 +160,39 @@ pub fn select(series: &DemandSeries, level: f64) -> Option<Selection> {
     let actual = &observations[split..];
     let profile = profile(train);
 
-    let score = |model| score_candidate(model, train, actual, level);
-    let baseline = score(ModelKind::SeasonalNaive);
+    let forecast = |model| holdout_forecast(model, train, actual.len(), level);
+    let score =
+        |model, p: &Option<Vec<f64>>| p.as_ref().and_then(|p| score_forecast(model, p, actual));
+    let naive = forecast(ModelKind::SeasonalNaive);
+    let baseline = score(ModelKind::SeasonalNaive, &naive);
     let scores: Vec<CandidateScore> = if profile.intermittent {
         INTERMITTENT_CANDIDATES
             .iter()
-            .filter_map(|&m| score(m))
+            .filter_map(|&m| score(m, &forecast(m)))
             .collect()
     } else {
-        // The baseline is a candidate too: reuse its score instead of fitting it twice.
-        REGULAR_CANDIDATES
-            .iter()
-            .filter(|&&m| profile.tries(m))
-            .filter_map(|&m| match m {
-                ModelKind::SeasonalNaive => baseline.clone(),
-                _ => score(m),
-            })
-            .collect()
+        let mut scores = Vec::new();
+        let mut mstl = None;
+        let mut yearly = None;
+        for &m in REGULAR_CANDIDATES.iter().filter(|&&m| profile.tries(m)) {
+            // The baseline is a candidate too: its forecast is reused, not made twice.
+            let p = if m == ModelKind::SeasonalNaive {
+                naive.clone()
+            } else {
+                forecast(m)
+            };
+            scores.extend(score(m, &p));
+            match m {
+                ModelKind::MstlEts => mstl = p,
+                ModelKind::WeekdayYearly => yearly = p,
+                _ => {}
+            }
+        }
+        if let (Some(a), Some(b)) = (mstl, yearly) {
+            let mean: Vec<f64> = a.iter().zip(&b).map(|(x, y)| 0.5 * (x + y)).collect();
+            scores.extend(score(ModelKind::MstlEtsWeekdayYearly, &Some(mean)));
+        }
+        scores
     };
     let criterion = |s: &CandidateScore| if profile.intermittent { s.mse } else { s.mae };
     // `min_by` keeps the first of equal scores, so ties go to the earlier (preferred) model.
@@ -189,23 +210,34 @@ pub fn select(series: &DemandSeries, level: f64) -> Option<Selection> {
     })
 }
 
-/// Fits on `train` (its last [`SCORING_WINDOW_DAYS`] for an optimised model), forecasts the
-/// holdout and scores the known days. `None` if the model failed or nothing could be scored.
-fn score_candidate(
+/// Fits on `train` (its last [`SCORING_WINDOW_DAYS`] for an optimised model, all of it for the
+/// weekday profile, which needs the year) and forecasts the `days` of the holdout. `None` if
+/// the model failed.
+fn holdout_forecast(
     model: ModelKind,
     train: TrainingData<'_>,
-    actual: &[Option<f64>],
+    days: usize,
     level: f64,
-) -> Option<CandidateScore> {
+) -> Option<Vec<f64>> {
     let train = if model.is_fitted() {
         train.tail(SCORING_WINDOW_DAYS)
     } else {
         train
     };
-    let prediction = models::predict(model, train, actual.len(), level).ok()?;
+    models::predict(model, train, days, level)
+        .ok()
+        .map(|p| p.mean)
+}
+
+/// Scores a holdout forecast on the known days. `None` if nothing could be scored.
+fn score_forecast(
+    model: ModelKind,
+    forecast: &[f64],
+    actual: &[Option<f64>],
+) -> Option<CandidateScore> {
     let errors: Vec<f64> = actual
         .iter()
-        .zip(&prediction.mean)
+        .zip(forecast)
         .filter_map(|(a, f)| a.map(|a| a - f))
         .collect();
     if errors.is_empty() {
@@ -262,7 +294,9 @@ mod tests {
             imputed: &imputed[..split],
             observations: &observations[..split],
         };
-        score_candidate(ModelKind::Ets, train, &observations[split..], 0.95)
+        let actual = &observations[split..];
+        let forecast = holdout_forecast(ModelKind::Ets, train, actual.len(), 0.95).unwrap();
+        score_forecast(ModelKind::Ets, &forecast, actual)
             .unwrap()
             .mae
     }

@@ -1,4 +1,4 @@
-//! The engine behind `restock backtest`: replays a demand history day by day under two
+//! The engine behind `restock backtest`: replays a demand history day by day under three
 //! replenishment policies and reports what each would have achieved.
 //!
 //! Input: a `date,sku,quantity` CSV, read by [`crate::demand_csv`] under the same rules as the
@@ -17,7 +17,13 @@
 //!   order up to reorder point + lead-time demand;
 //! - `static` policy: from the warm-up mean demand m, minimum = ceil(7 m) and order up to
 //!   minimum + ceil(L m): the same extra cover (one lead time of expected demand) as the
-//!   forecast policy, but never updated.
+//!   forecast policy, but never updated;
+//! - `movavg` policy: the textbook moving-average reorder point, refreshed with the forecast's
+//!   plans: from the last 28 days' sales (stockout days left out), minimum = L m + z s sqrt(L)
+//!   and order up to minimum + L m, with z from the same fill-rate sizing as the forecast's.
+//!
+//! The service level is the target fill rate of `forecast` and `movavg`; [`run_sweep`] runs
+//! them for several targets, so that stock can be compared at the same fill reached.
 //!
 //! Scores: fill rate = served / demand over all series; average on hand at the end of the
 //! day per series-day; orders and stockout days (days with lost demand) summed over series.
@@ -40,7 +46,7 @@ mod simulation;
 #[cfg(test)]
 mod tests;
 
-pub use report::{BacktestReport, PolicyReport};
+pub use report::{BacktestReport, PolicyReport, SweepReport};
 
 use super::series::MAX_SERIES_DAYS;
 use super::ForecastError;
@@ -90,28 +96,67 @@ pub enum BacktestError {
     WorkerPanicked,
 }
 
-/// Reads the CSV (no day may be after `today`), simulates both policies on every series (in
+/// Reads the CSV (no day may be after `today`), simulates every policy on every series (in
 /// parallel) and sums up.
 pub fn run_backtest(
     csv_text: &str,
     today: NaiveDate,
     options: BacktestOptions,
 ) -> Result<BacktestReport, BacktestError> {
+    let (scored, skipped) = read_series(csv_text, today)?;
+    run_series(&scored, skipped, options)
+}
+
+/// [`run_backtest`] once per target fill rate in `targets` (the file is read once).
+pub fn run_sweep(
+    csv_text: &str,
+    today: NaiveDate,
+    options: BacktestOptions,
+    targets: &[ServiceLevel],
+) -> Result<SweepReport, BacktestError> {
+    let (scored, skipped) = read_series(csv_text, today)?;
+    let runs = targets
+        .iter()
+        .map(|&service_level| {
+            let options = BacktestOptions {
+                service_level,
+                ..options
+            };
+            run_series(&scored, skipped.clone(), options)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SweepReport { runs })
+}
+
+/// The series with more than the warm-up to score, and the skus of the others.
+fn read_series(
+    csv_text: &str,
+    today: NaiveDate,
+) -> Result<(Vec<SkuSeries>, Vec<String>), BacktestError> {
     let all = series_by_sku(parse_demand_csv(csv_text, today)?)?;
     let (scored, skipped): (Vec<SkuSeries>, Vec<SkuSeries>) =
         all.into_iter().partition(|s| s.demand.len() > WARMUP_DAYS);
     if scored.is_empty() {
         return Err(BacktestError::NothingToScore);
     }
-    let outcomes = run_parallel(&scored, options)?;
+    Ok((scored, skipped.into_iter().map(|s| s.sku).collect()))
+}
+
+fn run_series(
+    scored: &[SkuSeries],
+    skipped: Vec<String>,
+    options: BacktestOptions,
+) -> Result<BacktestReport, BacktestError> {
+    let outcomes = run_parallel(scored, options)?;
     Ok(BacktestReport {
         series: scored.len(),
-        days: distinct_scored_days(&scored),
-        skipped: skipped.into_iter().map(|s| s.sku).collect(),
+        days: distinct_scored_days(scored),
+        skipped,
         lead_time_days: options.lead_time_days,
         service_level: options.service_level.get(),
         forecast: PolicyTotals::sum(outcomes.iter().map(|o| &o.forecast)),
         static_policy: PolicyTotals::sum(outcomes.iter().map(|o| &o.static_policy)),
+        movavg: PolicyTotals::sum(outcomes.iter().map(|o| &o.movavg)),
         models: count_models(&outcomes),
     })
 }

@@ -1,7 +1,7 @@
-//! Handing the series to worker threads: both policies on each series.
+//! Handing the series to worker threads: every policy on each series.
 
 use super::history::SkuSeries;
-use super::policy::{ForecastPlanner, StaticPlanner};
+use super::policy::{ForecastPlanner, MovingAveragePlanner, StaticPlanner};
 use super::simulation::{simulate, PolicyTotals};
 use super::{BacktestError, BacktestOptions};
 use crate::forecast::ModelKind;
@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub(super) struct SeriesOutcome {
     pub(super) forecast: PolicyTotals,
     pub(super) static_policy: PolicyTotals,
+    pub(super) movavg: PolicyTotals,
     pub(super) models: Vec<ModelKind>,
 }
 
@@ -60,9 +61,12 @@ fn backtest_series(
         &mut StaticPlanner::from_warmup(&s.demand, options),
     )
     .map_err(forecast_error)?;
+    let movavg =
+        simulate(s, options, &mut MovingAveragePlanner { options }).map_err(forecast_error)?;
     Ok(SeriesOutcome {
         forecast,
         static_policy,
+        movavg,
         models: forecast_planner.models,
     })
 }

@@ -2,7 +2,8 @@
 //! levels of its warm-up.
 
 use super::{BacktestOptions, REFIT_EVERY_DAYS, WARMUP_DAYS};
-use crate::forecast::reorder::{effective_lead_time, whole_units};
+use crate::forecast::fill_rate::{undershoot, Spread};
+use crate::forecast::reorder::{compute_reorder_point, effective_lead_time, whole_units};
 use crate::forecast::series::DemandSeries;
 use crate::forecast::{forecast_product, ForecastError, ModelKind, MAX_FIT_DAYS};
 use chrono::{Days, NaiveDate};
@@ -82,6 +83,7 @@ impl Planner for ForecastPlanner {
 pub(super) struct StaticPlanner {
     plan: Result<Levels, ForecastError>,
     mean: f64,
+    lead: usize,
 }
 
 impl StaticPlanner {
@@ -97,7 +99,11 @@ impl StaticPlanner {
                 order_up_to: minimum + cover,
             })
         })();
-        Self { plan, mean }
+        Self {
+            plan,
+            mean,
+            lead: lead as usize,
+        }
     }
 }
 
@@ -105,7 +111,52 @@ impl Planner for StaticPlanner {
     fn plan(&mut self, _input: PlanInput<'_>) -> Result<Plan, ForecastError> {
         Ok(Plan {
             levels: self.plan.clone()?,
-            forecast: vec![self.mean; REFIT_EVERY_DAYS],
+            forecast: vec![self.mean; REFIT_EVERY_DAYS.max(self.lead)],
+        })
+    }
+}
+
+/// Days of sales the moving average looks back.
+const MOVING_AVERAGE_DAYS: usize = 28;
+
+/// The textbook baseline: from the last four weeks' sales (stockout days left out, their sales
+/// are not demand), daily mean m and standard deviation s; minimum = L m + z s sqrt(L), order
+/// up to minimum + L m, refreshed with the forecast's weekly plans. z comes from the same
+/// fill-rate sizing as the forecast's ([`compute_reorder_point`] with a normal spread of
+/// s sqrt(L)), so the two differ only in what they know about demand.
+pub(super) struct MovingAveragePlanner {
+    pub(super) options: BacktestOptions,
+}
+
+impl Planner for MovingAveragePlanner {
+    fn plan(&mut self, input: PlanInput<'_>) -> Result<Plan, ForecastError> {
+        let from = input.today.saturating_sub(MOVING_AVERAGE_DAYS);
+        let known: Vec<f64> = input.sold[from..input.today]
+            .iter()
+            .zip(&input.censored[from..input.today])
+            .filter_map(|(&sold, &censored)| (!censored).then_some(sold))
+            .collect();
+        let n = known.len().max(1) as f64;
+        let mean = known.iter().sum::<f64>() / n;
+        let variance = known.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        let lead = effective_lead_time(self.options.lead_time_days);
+        let calc = compute_reorder_point(
+            &vec![mean; lead],
+            Spread::Normal {
+                sigma: variance.sqrt() * (lead as f64).sqrt(),
+            },
+            undershoot(&known),
+            self.options.lead_time_days,
+            self.options.service_level.get(),
+        )?;
+        let reorder_point = calc.reorder_point.get().unsigned_abs();
+        let cover = whole_units(calc.lead_time_demand)?.get().unsigned_abs();
+        Ok(Plan {
+            levels: Levels {
+                reorder_point,
+                order_up_to: reorder_point + cover,
+            },
+            forecast: vec![mean; REFIT_EVERY_DAYS.max(lead)],
         })
     }
 }

@@ -1,4 +1,5 @@
-//! The totals over all series, as JSON or a table.
+//! The totals over all series, as JSON or a table; a sweep over target fill rates, with each
+//! policy's stock at the same fill.
 
 use super::parallel::SeriesOutcome;
 use super::WARMUP_DAYS;
@@ -14,6 +15,9 @@ pub struct PolicyReport {
     pub orders: u64,
     pub stockout_days: u64,
     pub mase: Option<f64>,
+    /// Root mean square error of each plan's demand forecast summed over the lead time: what
+    /// the safety stock has to cover.
+    pub lead_time_rmse: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -25,46 +29,89 @@ pub struct BacktestReport {
     /// Skus with too little history to score.
     pub skipped: Vec<String>,
     pub lead_time_days: u16,
+    /// The target fill rate of the forecast and moving-average policies.
     pub service_level: f64,
     pub forecast: PolicyReport,
     pub static_policy: PolicyReport,
+    pub movavg: PolicyReport,
     /// How often each model was chosen by the forecast policy's refits.
     pub models: BTreeMap<&'static str, usize>,
 }
 
+const POLICIES: [&str; 3] = ["forecast", "movavg", "static"];
+
 impl BacktestReport {
-    /// `{ "series", "days", "policies": { "forecast": {..}, "static": {..} } }`.
+    fn policies(&self) -> [(&'static str, &PolicyReport); 3] {
+        [
+            (POLICIES[0], &self.forecast),
+            (POLICIES[1], &self.movavg),
+            (POLICIES[2], &self.static_policy),
+        ]
+    }
+
+    /// The target each policy was run for: the service level, except for `static`, which has
+    /// none (a fixed minimum).
+    fn target(&self, policy: &str) -> Option<f64> {
+        (policy != "static").then_some(self.service_level)
+    }
+
+    /// `{ "series", "days", "lead_time_days", "service_level", "policies": { name: {..,
+    /// "target"} } }`.
     pub fn to_json(&self) -> serde_json::Value {
+        let policies: serde_json::Map<String, serde_json::Value> = self
+            .policies()
+            .into_iter()
+            .map(|(name, p)| {
+                let mut value = serde_json::json!(p);
+                value["target"] = serde_json::json!(self.target(name));
+                (name.to_owned(), value)
+            })
+            .collect();
         serde_json::json!({
             "series": self.series,
             "days": self.days,
-            "policies": { "forecast": self.forecast, "static": self.static_policy },
+            "lead_time_days": self.lead_time_days,
+            "service_level": self.service_level,
+            "policies": policies,
         })
     }
 
     /// A plain-text table for people.
     pub fn to_table(&self) -> String {
         let mut out = format!(
-            "{} series, {} days scored after a {WARMUP_DAYS}-day warm-up; lead time {} days, service level {}\n",
+            "{} series, {} days scored after a {WARMUP_DAYS}-day warm-up; lead time {} days, target fill rate {}\n",
             self.series, self.days, self.lead_time_days, self.service_level
         );
         let _ = writeln!(
             out,
-            "{:<10}{:>11}{:>13}{:>9}{:>15}{:>8}",
-            "policy", "fill rate", "avg on hand", "orders", "stockout days", "MASE"
+            "{:<10}{:>8}{:>11}{:>13}{:>9}{:>15}{:>8}{:>13}",
+            "policy",
+            "target",
+            "fill rate",
+            "avg on hand",
+            "orders",
+            "stockout days",
+            "MASE",
+            "lead RMSE"
         );
-        for (name, p) in [
-            ("forecast", &self.forecast),
-            ("static", &self.static_policy),
-        ] {
+        for (name, p) in self.policies() {
             let mase = p.mase.map_or_else(|| "-".to_owned(), |m| format!("{m:.3}"));
+            let target = self
+                .target(name)
+                .map_or_else(|| "-".to_owned(), |t| format!("{t}"));
+            let lead = p
+                .lead_time_rmse
+                .map_or_else(|| "-".to_owned(), |m| format!("{m:.1}"));
             let _ = writeln!(
                 out,
-                "{name:<10}{:>11.4}{:>13.1}{:>9}{:>15}{mase:>8}",
+                "{name:<10}{target:>8}{:>11.4}{:>13.1}{:>9}{:>15}{mase:>8}{lead:>13}",
                 p.fill_rate, p.avg_on_hand, p.orders, p.stockout_days
             );
         }
         out.push_str("MASE: MAE of the 1-7 days ahead forecasts of each weekly plan / MAE of seasonal naive\n");
+        out.push_str(
+            "lead RMSE: root mean square error of each plan's lead-time demand, in units\n",
+        );
         let total: usize = self.models.values().sum();
         if total > 0 {
             let shares: Vec<String> = self
@@ -83,6 +130,174 @@ impl BacktestReport {
         }
         out
     }
+}
+
+/// One backtest per target fill rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepReport {
+    pub runs: Vec<BacktestReport>,
+}
+
+/// The moving average's stock and orders at the fill rate the forecast policy reached.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EqualFill {
+    pub target: f64,
+    pub fill_rate: f64,
+    pub forecast_avg_on_hand: f64,
+    pub forecast_orders: u64,
+    /// Interpolated between the moving average's runs; `None` outside the fills they reached.
+    pub movavg_avg_on_hand: Option<f64>,
+    pub movavg_orders: Option<f64>,
+}
+
+impl EqualFill {
+    /// Forecast stock / moving-average stock at the same fill, minus 1 (negative: less stock).
+    pub fn stock_change(&self) -> Option<f64> {
+        self.movavg_avg_on_hand
+            .map(|m| self.forecast_avg_on_hand / m - 1.0)
+    }
+
+    pub fn orders_change(&self) -> Option<f64> {
+        self.movavg_orders
+            .map(|m| self.forecast_orders as f64 / m - 1.0)
+    }
+}
+
+impl SweepReport {
+    /// For each run, the moving average at the forecast policy's fill.
+    pub fn equal_fill(&self) -> Vec<EqualFill> {
+        let curve: Vec<(f64, f64, f64)> = self
+            .runs
+            .iter()
+            .map(|r| {
+                (
+                    r.movavg.fill_rate,
+                    r.movavg.avg_on_hand,
+                    r.movavg.orders as f64,
+                )
+            })
+            .collect();
+        self.runs
+            .iter()
+            .map(|r| {
+                let fill = r.forecast.fill_rate;
+                let at = interpolate(&curve, fill);
+                EqualFill {
+                    target: r.service_level,
+                    fill_rate: fill,
+                    forecast_avg_on_hand: r.forecast.avg_on_hand,
+                    forecast_orders: r.forecast.orders,
+                    movavg_avg_on_hand: at.map(|(stock, _)| stock),
+                    movavg_orders: at.map(|(_, orders)| orders),
+                }
+            })
+            .collect()
+    }
+
+    /// `{ "runs": [<run>..], "equal_fill": [..] }`, each run as [`BacktestReport::to_json`].
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "runs": self.runs.iter().map(BacktestReport::to_json).collect::<Vec<_>>(),
+            "equal_fill": self.equal_fill(),
+        })
+    }
+
+    pub fn to_table(&self) -> String {
+        let mut out = String::new();
+        if let Some(first) = self.runs.first() {
+            let _ = writeln!(
+                out,
+                "{} series, {} days scored after a {WARMUP_DAYS}-day warm-up; lead time {} days",
+                first.series, first.days, first.lead_time_days
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{:>7} | {:>29} | {:>29} | {:>22}",
+            "target", "forecast", "movavg", "static"
+        );
+        let _ = writeln!(
+            out,
+            "{:>7} | {:>7} {:>11} {:>9} | {:>7} {:>11} {:>9} | {:>7} {:>11}",
+            "", "fill", "avg stock", "orders", "fill", "avg stock", "orders", "fill", "avg stock"
+        );
+        for r in &self.runs {
+            let (f, m, s) = (&r.forecast, &r.movavg, &r.static_policy);
+            let _ = writeln!(
+                out,
+                "{:>7} | {:>7.4} {:>11.1} {:>9} | {:>7.4} {:>11.1} {:>9} | {:>7.4} {:>11.1}",
+                r.service_level,
+                f.fill_rate,
+                f.avg_on_hand,
+                f.orders,
+                m.fill_rate,
+                m.avg_on_hand,
+                m.orders,
+                s.fill_rate,
+                s.avg_on_hand
+            );
+        }
+        if let Some(mase) = self.runs.first().map(|r| (r.forecast.mase, r.movavg.mase)) {
+            let show = |m: Option<f64>| m.map_or_else(|| "-".to_owned(), |m| format!("{m:.3}"));
+            let _ = writeln!(
+                out,
+                "MASE (1-7 days ahead, vs seasonal naive): forecast {}, movavg {}",
+                show(mase.0),
+                show(mase.1)
+            );
+        }
+        out.push_str("At the fill the forecast policy reached, the moving average (interpolated between its runs):\n");
+        let _ = writeln!(
+            out,
+            "{:>7} {:>7} {:>15} {:>13} {:>7} {:>15} {:>13} {:>7}",
+            "target",
+            "fill",
+            "forecast stock",
+            "movavg stock",
+            "stock",
+            "forecast orders",
+            "movavg orders",
+            "orders"
+        );
+        for e in self.equal_fill() {
+            let pct = |c: Option<f64>| {
+                c.map_or_else(|| "-".to_owned(), |c| format!("{:+.1}%", 100.0 * c))
+            };
+            let num = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
+            let _ = writeln!(
+                out,
+                "{:>7} {:>7.4} {:>15.1} {:>13} {:>7} {:>15} {:>13} {:>7}",
+                e.target,
+                e.fill_rate,
+                e.forecast_avg_on_hand,
+                num(e.movavg_avg_on_hand),
+                pct(e.stock_change()),
+                e.forecast_orders,
+                num(e.movavg_orders.map(f64::round)),
+                pct(e.orders_change())
+            );
+        }
+        out
+    }
+}
+
+/// Stock and orders at `fill`, linearly between the two points of `curve` (fill, stock,
+/// orders) whose fills enclose it; `None` outside.
+pub(super) fn interpolate(curve: &[(f64, f64, f64)], fill: f64) -> Option<(f64, f64)> {
+    let mut points = curve.to_vec();
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    points.windows(2).find_map(|w| {
+        let ((f0, s0, o0), (f1, s1, o1)) = (w[0], w[1]);
+        if !(f0 <= fill && fill <= f1) {
+            return None;
+        }
+        let t = if f1 > f0 {
+            (fill - f0) / (f1 - f0)
+        } else {
+            0.0
+        };
+        Some((s0 + t * (s1 - s0), o0 + t * (o1 - o0)))
+    })
 }
 
 pub(super) fn count_models(outcomes: &[SeriesOutcome]) -> BTreeMap<&'static str, usize> {

@@ -18,6 +18,8 @@ pub(super) struct PolicyTotals {
     stockout_days: u64,
     abs_error: f64,
     naive_abs_error: f64,
+    lead_squared_error: f64,
+    lead_sums: u64,
 }
 
 impl PolicyTotals {
@@ -31,6 +33,8 @@ impl PolicyTotals {
             total.days += s.days;
             total.orders += s.orders;
             total.stockout_days += s.stockout_days;
+            total.lead_squared_error += s.lead_squared_error;
+            total.lead_sums += s.lead_sums;
             if s.naive_abs_error > 0.0 {
                 mase.push(s.abs_error / s.naive_abs_error);
             }
@@ -41,11 +45,21 @@ impl PolicyTotals {
             orders: total.orders,
             stockout_days: total.stockout_days,
             mase: (!mase.is_empty()).then(|| mase.iter().sum::<f64>() / mase.len() as f64),
+            lead_time_rmse: (total.lead_sums > 0)
+                .then(|| (total.lead_squared_error / total.lead_sums as f64).sqrt()),
         }
     }
 
-    /// Scores a plan made at the start of `today` against the next days' true demand.
-    fn score(&mut self, demand: &[u64], today: usize, forecast: &[f64]) {
+    /// Scores a plan made at the start of `today` against the next days' true demand: each of
+    /// the first week's days, and the sum over the lead time.
+    fn score(&mut self, demand: &[u64], today: usize, forecast: &[f64], lead: usize) {
+        if let (Some(actual), Some(planned)) =
+            (demand.get(today..today + lead), forecast.get(..lead))
+        {
+            let error = actual.iter().sum::<u64>() as f64 - planned.iter().sum::<f64>();
+            self.lead_squared_error += error * error;
+            self.lead_sums += 1;
+        }
         for (h, f) in forecast.iter().enumerate().take(REFIT_EVERY_DAYS) {
             let (Some(&actual), Some(&naive)) = (demand.get(today + h), demand.get(today + h - 7))
             else {
@@ -71,6 +85,7 @@ pub(super) fn simulate(
     // The warm-up is assumed fully served, so its sales are its demand.
     let mut sold: Vec<f64> = warmup.iter().map(|&d| d as f64).collect();
     let mut censored = vec![false; WARMUP_DAYS];
+    let lead = effective_lead_time(options.lead_time_days);
     let mut plan_at = |today: usize, sold: &[f64], censored: &[bool], totals: &mut PolicyTotals| {
         let input = PlanInput {
             start: s.start,
@@ -79,7 +94,7 @@ pub(super) fn simulate(
             censored,
         };
         let plan = planner.plan(input)?;
-        totals.score(demand, today, &plan.forecast);
+        totals.score(demand, today, &plan.forecast, lead);
         Ok::<_, ForecastError>(plan.levels)
     };
     let mut levels = plan_at(WARMUP_DAYS, &sold, &censored, &mut totals)?;

@@ -56,7 +56,7 @@ fn backtest_on_synthetic_data_gives_sane_numbers() {
     assert_eq!(report.series, 2);
     assert_eq!(report.days, 70);
     assert_eq!(report.skipped, vec!["short".to_owned()]);
-    for p in [&report.forecast, &report.static_policy] {
+    for p in [&report.forecast, &report.static_policy, &report.movavg] {
         assert!((0.0..=1.0).contains(&p.fill_rate), "{p:?}");
         assert!(p.orders > 0 && p.avg_on_hand > 0.0, "{p:?}");
     }
@@ -77,21 +77,40 @@ fn backtest_on_synthetic_data_gives_sane_numbers() {
         k.sort();
         k
     };
-    assert_eq!(keys(&json), ["days", "policies", "series"]);
-    assert_eq!(keys(&json["policies"]), ["forecast", "static"]);
+    assert_eq!(
+        keys(&json),
+        [
+            "days",
+            "lead_time_days",
+            "policies",
+            "series",
+            "service_level"
+        ]
+    );
+    assert_eq!(keys(&json["policies"]), ["forecast", "movavg", "static"]);
+    assert_eq!(json["policies"]["forecast"]["target"], 0.95);
+    assert_eq!(
+        json["policies"]["static"]["target"],
+        serde_json::Value::Null
+    );
     assert_eq!(
         keys(&json["policies"]["forecast"]),
         [
             "avg_on_hand",
             "fill_rate",
+            "lead_time_rmse",
             "mase",
             "orders",
-            "stockout_days"
+            "stockout_days",
+            "target"
         ]
     );
     let table = report.to_table();
     assert!(
-        table.contains("forecast") && table.contains("static") && table.contains("fill rate"),
+        table.contains("forecast")
+            && table.contains("movavg")
+            && table.contains("static")
+            && table.contains("target"),
         "{table}"
     );
 }
@@ -131,4 +150,84 @@ fn nothing_to_score_is_an_error() {
         run_backtest(&text, today(), BacktestOptions::default()),
         Err(BacktestError::NothingToScore)
     );
+}
+
+/// Intermittent demand of three kinds, `n` series each, `days` long: lumpy (a demand on about
+/// one day in eight, of 1 to about 12 units), slow movers (Poisson with a mean of 0.3 a day)
+/// and items that stop selling (lumpy, then nothing for the last 40% of the days).
+fn intermittent_kinds(n: u64, days: usize) -> Vec<(String, Vec<f64>)> {
+    use super::super::test_data::Lcg;
+    let mut all = Vec::new();
+    for seed in 0..n {
+        let mut rng = Lcg::new(1000 + seed);
+        let lumpy: Vec<f64> = (0..days)
+            .map(|_| {
+                if rng.uniform() < 0.12 {
+                    f64::from(1 + rng.poisson(3.0) + rng.poisson(1.0) * 3)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let slow: Vec<f64> = (0..days).map(|_| f64::from(rng.poisson(0.3))).collect();
+        let stops = days * 3 / 5;
+        let dying: Vec<f64> = (0..days)
+            .map(|i| {
+                if i < stops && rng.uniform() < 0.2 {
+                    f64::from(1 + rng.poisson(2.0))
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        all.push((format!("lumpy{seed}"), lumpy));
+        all.push((format!("slow{seed}"), slow));
+        all.push((format!("dying{seed}"), dying));
+    }
+    all
+}
+
+#[test]
+fn intermittent_demand_meets_its_fill_target_with_less_stock_than_the_moving_average() {
+    let kinds = intermittent_kinds(8, 500);
+    let refs: Vec<(&str, Vec<f64>)> = kinds.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let text = csv(&refs);
+    let targets: Vec<ServiceLevel> = [0.8, 0.9, 0.95, 0.97, 0.99, 0.999]
+        .iter()
+        .map(|&t| ServiceLevel::new(t).unwrap())
+        .collect();
+    let sweep = run_sweep(&text, today(), BacktestOptions::default(), &targets).unwrap();
+    let at_95 = &sweep.runs[2];
+    assert_eq!(at_95.service_level, 0.95);
+    let fill = at_95.forecast.fill_rate;
+    assert!((0.92..=0.98).contains(&fill), "{}", sweep.to_table());
+    // Less stock than the moving average at the same fill: interpolated between its runs, or,
+    // when no run of it reaches this fill, less stock than its run with the highest fill.
+    let equal = sweep.equal_fill()[2];
+    let best_movavg = sweep
+        .runs
+        .iter()
+        .map(|r| &r.movavg)
+        .max_by(|a, b| a.fill_rate.total_cmp(&b.fill_rate))
+        .unwrap();
+    let less = match equal.stock_change() {
+        Some(change) => change < 0.0,
+        None => {
+            fill > best_movavg.fill_rate && at_95.forecast.avg_on_hand < best_movavg.avg_on_hand
+        }
+    };
+    assert!(less, "{}", sweep.to_table());
+    // Higher targets reach higher fills, for both policies.
+    for pair in sweep.runs.windows(2) {
+        assert!(pair[1].forecast.fill_rate >= pair[0].forecast.fill_rate - 0.005);
+        assert!(pair[1].movavg.fill_rate >= pair[0].movavg.fill_rate - 0.005);
+    }
+}
+
+#[test]
+fn equal_fill_interpolates_between_the_moving_average_runs() {
+    let curve = [(0.95, 100.0, 50.0), (0.90, 80.0, 40.0)];
+    let (stock, orders) = report::interpolate(&curve, 0.925).unwrap();
+    assert!((stock - 90.0).abs() < 1e-9 && (orders - 45.0).abs() < 1e-9);
+    assert_eq!(report::interpolate(&curve, 0.96), None);
 }
