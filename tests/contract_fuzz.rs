@@ -69,6 +69,8 @@ async fn seed(app: &TestApp, token: &str) -> Seeded {
         )
         .await;
     assert_eq!(reservation.status, 201, "{:?}", reservation.body);
+    // The chat reads the read models: let the projections catch up with the writes above.
+    app.settle().await;
     let conversation = app.post("/v1/conversations", token, json!({})).await;
     assert_eq!(conversation.status, 201, "{:?}", conversation.body);
     let conversation_id = conversation.body["id"].as_str().expect("id").to_owned();
@@ -82,7 +84,7 @@ async fn seed(app: &TestApp, token: &str) -> Seeded {
     assert_eq!(turn.status, 201, "{:?}", turn.body);
     let action_id = turn.body["proposed_action"]["id"]
         .as_str()
-        .expect("the chat proposes the change")
+        .unwrap_or_else(|| panic!("the chat proposes the change: {}", turn.body))
         .to_owned();
     common::eventually("the agent orders a refill", || async {
         let r = app.get("/v1/refills", token).await;
