@@ -212,7 +212,7 @@ fn chart(forecast: Option<&StoredForecast>, p: &Value) -> Markup {
             p.muted {
                 "Model " (f.model) ", computed " (f.computed_at.to_rfc3339())
                 ". Reorder point " (f.reorder_point) " (lead-time demand "
-                (round2(f.lead_time_demand)) " + safety stock " (round2(f.safety_stock)) ")."
+                (round2(f.lead_time_demand)) (safety_stock_term(f.safety_stock)) ")."
             }
             div #demand-chart.chart data-series=(data) data-minimum=(minimum)
                 role="img" aria-label="Daily demand, forecast with its interval, and the minimum" {}
@@ -311,6 +311,16 @@ fn day_seconds(date: chrono::NaiveDate) -> i64 {
     date.and_hms_opt(0, 0, 0)
         .map(|t| t.and_utc().timestamp())
         .unwrap_or_default()
+}
+
+/// A low fill target can be met below the expected lead-time demand (the fill-rate sizing lets
+/// the safety stock go negative): say so instead of printing "+ safety stock -3".
+fn safety_stock_term(safety_stock: f64) -> String {
+    if safety_stock < 0.0 {
+        format!(" less {} the fill target does not need", round2(-safety_stock))
+    } else {
+        format!(" + safety stock {}", round2(safety_stock))
+    }
 }
 
 fn round2(x: f64) -> f64 {

@@ -138,6 +138,11 @@ impl ChatMessage {
 /// A request carrying a whole message list and the tools offered (OpenAI `tools` entries).
 /// As with [`chat_request`], the adapter adds `tool_choice`, except on a `last` request, which
 /// says `"none"`: the exchange's rounds are spent and only a text answer is wanted now.
+/// The most a chat reply may generate. A manager's answer is a few sentences; without a bound a
+/// small model on a CPU server can write until its context is full (SmolLM2 on llama.cpp did, and
+/// one reply outlasted a 120 s request timeout in tests/llm_real.rs).
+pub const CHAT_MAX_TOKENS: u32 = 512;
+
 pub fn conversation_request(
     model: &str,
     messages: &[ChatMessage],
@@ -149,6 +154,7 @@ pub fn conversation_request(
         "messages": messages.iter().map(ChatMessage::to_wire).collect::<Vec<_>>(),
         "tools": tools,
         "temperature": 0,
+        "max_tokens": CHAT_MAX_TOKENS,
     });
     if last {
         request["tool_choice"] = Value::from("none");
