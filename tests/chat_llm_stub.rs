@@ -234,7 +234,9 @@ async fn the_llm_answers_from_tool_results_over_the_openai_exchange(backend: Bac
     assert_eq!(first["tool_choice"], "auto");
     // A bounded reply: a small model on a CPU server otherwise writes until its context is full.
     assert!(
-        first["max_tokens"].as_u64().is_some_and(|n| n > 0 && n <= 1024),
+        first["max_tokens"]
+            .as_u64()
+            .is_some_and(|n| n > 0 && n <= 1024),
         "{first}"
     );
     let offered: Vec<&str> = first["tools"]

@@ -317,7 +317,10 @@ fn day_seconds(date: chrono::NaiveDate) -> i64 {
 /// the safety stock go negative): say so instead of printing "+ safety stock -3".
 fn safety_stock_term(safety_stock: f64) -> String {
     if safety_stock < 0.0 {
-        format!(" less {} the fill target does not need", round2(-safety_stock))
+        format!(
+            " less {} the fill target does not need",
+            round2(-safety_stock)
+        )
     } else {
         format!(" + safety stock {}", round2(safety_stock))
     }
