@@ -30,39 +30,15 @@ pub async fn add_sold(
     Ok(())
 }
 
-/// Rows per statement: 4 parameters each, far below both databases' limits.
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Products per statement when reading windows: the skus go in one bound array.
+const SKUS_PER_STATEMENT: usize = 1000;
 
-/// Record imported demand for many days at once, one multi-row upsert per chunk: an upload of
-/// years of history for thousands of products is millions of rows. Keys must be unique.
+/// Record imported demand for many days at once. Keys must be unique within a call.
 pub async fn set_imported_all(
     tx: &mut DbTx,
     rows: &[(&str, &str, NaiveDate, i64)],
 ) -> Result<(), sqlx::Error> {
-    macro_rules! upsert_chunk {
-        ($conn:expr, $db:ty, $chunk:expr) => {{
-            let mut query = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO daily_demand (tenant_id, sku, day, imported) ",
-            );
-            query.push_values($chunk, |mut row, r: &(&str, &str, NaiveDate, i64)| {
-                row.push_bind(r.0)
-                    .push_bind(r.1)
-                    .push_bind(r.2)
-                    .push_bind(r.3);
-            });
-            query.push(
-                " ON CONFLICT (tenant_id, sku, day) DO UPDATE SET imported = excluded.imported",
-            );
-            query.build().execute(&mut **$conn).await?;
-        }};
-    }
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        match &mut *tx {
-            DbTx::Postgres(conn) => upsert_chunk!(conn, sqlx::Postgres, chunk),
-            DbTx::Sqlite(conn) => upsert_chunk!(conn, sqlx::Sqlite, chunk),
-        }
-    }
-    Ok(())
+    super::daily_rows::upsert(tx, super::daily_rows::DailyColumn::ImportedDemand, rows).await
 }
 
 pub async fn mark_stockout(
@@ -170,7 +146,7 @@ async fn demand_as_rows(
     let mut tx = read.begin().await?;
     let mut out: HashMap<Sku, Vec<DemandDay>> = HashMap::new();
     let mut older = Vec::new();
-    for chunk in names.chunks(ROWS_PER_STATEMENT) {
+    for chunk in names.chunks(SKUS_PER_STATEMENT) {
         let products = (tenant.as_str(), chunk, since);
         let rows = window(&mut tx, products).await?;
         older.extend(with_days_before(&mut tx, products).await?);

@@ -3,6 +3,7 @@
 
 pub mod conversations;
 pub mod daily_demand;
+mod daily_rows;
 pub mod decisions;
 pub mod forecasts;
 pub mod movements;

@@ -4,39 +4,12 @@
 use crate::{fetch_all, DbTx};
 use chrono::NaiveDate;
 
-/// Rows per statement: 4 parameters each, far below both databases' limits.
-const ROWS_PER_STATEMENT: usize = 1000;
-
-/// Record prices for many days at once, one multi-row upsert per chunk. Keys must be unique
-/// within a call (a statement cannot update one row twice).
+/// Record prices for many days at once. Keys must be unique within a call.
 pub async fn set_all(
     tx: &mut DbTx,
     rows: &[(&str, &str, NaiveDate, f64)],
 ) -> Result<(), sqlx::Error> {
-    macro_rules! upsert_chunk {
-        ($conn:expr, $db:ty, $chunk:expr) => {{
-            let mut query = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO supplier_prices (tenant_id, sku, day, unit_price) ",
-            );
-            query.push_values($chunk, |mut row, r: &(&str, &str, NaiveDate, f64)| {
-                row.push_bind(r.0)
-                    .push_bind(r.1)
-                    .push_bind(r.2)
-                    .push_bind(r.3);
-            });
-            query.push(
-                " ON CONFLICT (tenant_id, sku, day) DO UPDATE SET unit_price = excluded.unit_price",
-            );
-            query.build().execute(&mut **$conn).await?;
-        }};
-    }
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        match &mut *tx {
-            DbTx::Postgres(conn) => upsert_chunk!(conn, sqlx::Postgres, chunk),
-            DbTx::Sqlite(conn) => upsert_chunk!(conn, sqlx::Sqlite, chunk),
-        }
-    }
-    Ok(())
+    super::daily_rows::upsert(tx, super::daily_rows::DailyColumn::SupplierPrice, rows).await
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
