@@ -289,42 +289,45 @@ async fn replay(url: &str, args: ReplayArgs) -> anyhow::Result<()> {
 }
 
 async fn import_demand(url: &str, file: &std::path::Path, tenant: &str) -> anyhow::Result<()> {
-    let tenant = TenantId::parse(tenant)?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let history = parse_demand_csv(&text, Utc::now().date_naive())?;
-    let (rows, skus) = (history.rows, history.by_sku.len());
-    let db = connect(url).await?;
-    let commands = ProductCommands::new(event_store_for(&db), Arc::new(SystemClock));
-    record_demand_history(
-        &commands,
-        &CommandContext::new(tenant, "cli:import"),
-        history,
-    )
-    .await?;
-    // A running server's projections would find these at their next poll anyway; tell them now.
-    if let Err(e) = db.announce_commits().await {
-        tracing::warn!(error = %e, "could not announce the import to running servers");
-    }
-    println!("imported {rows} rows for {skus} skus");
-    db.close().await;
-    Ok(())
+    let ctx = CommandContext::new(TenantId::parse(tenant)?, "cli:import");
+    let history = parse_demand_csv(&read_import(file)?, Utc::now().date_naive())?;
+    let counts = (history.rows, history.by_sku.len());
+    record_import(url, counts, |commands| async move {
+        record_demand_history(&commands, &ctx, history).await
+    })
+    .await
 }
 
 async fn import_prices(url: &str, file: &std::path::Path, tenant: &str) -> anyhow::Result<()> {
-    let tenant = TenantId::parse(tenant)?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let history = parse_price_csv(&text, Utc::now().date_naive())?;
-    let (rows, skus) = (history.rows, history.by_sku.len());
+    let ctx = CommandContext::new(TenantId::parse(tenant)?, "cli:import");
+    let history = parse_price_csv(&read_import(file)?, Utc::now().date_naive())?;
+    let counts = (history.rows, history.by_sku.len());
+    record_import(url, counts, |commands| async move {
+        record_prices(&commands, &ctx, history).await
+    })
+    .await
+}
+
+fn read_import(file: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))
+}
+
+/// Runs a parsed import's commands against the store, then tells running servers.
+async fn record_import<Fut>(
+    url: &str,
+    (rows, skus): (usize, usize),
+    record: impl FnOnce(ProductCommands) -> Fut,
+) -> anyhow::Result<()>
+where
+    Fut: std::future::Future<Output = Result<(), restock_application::CommandError>>,
+{
     let db = connect(url).await?;
-    let commands = ProductCommands::new(event_store_for(&db), Arc::new(SystemClock));
-    record_prices(
-        &commands,
-        &CommandContext::new(tenant, "cli:import"),
-        history,
-    )
+    record(ProductCommands::new(
+        event_store_for(&db),
+        Arc::new(SystemClock),
+    ))
     .await?;
+    // A running server's projections would find these at their next poll anyway; tell them now.
     if let Err(e) = db.announce_commits().await {
         tracing::warn!(error = %e, "could not announce the import to running servers");
     }
