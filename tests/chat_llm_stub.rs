@@ -8,149 +8,15 @@
 
 mod common;
 
-use axum::extract::State;
-use axum::http::StatusCode as AxumStatus;
-use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use common::llm_stub::{call, LlmStub as Stub, Reply, MODEL};
 use common::{eventually, Backend, TestApp};
 use reqwest::StatusCode;
 use restock_application::agent::LlmConfig;
 use serde_json::{json, Value};
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const MODEL: &str = "stub-model";
-
-/// One scripted reply.
-#[derive(Debug, Clone)]
-enum Reply {
-    /// Tool calls: (name, raw arguments string).
-    Calls(Vec<(&'static str, String)>),
-    Text(&'static str),
-    Status(u16),
-    /// A 200 whose body is not a chat completion.
-    Garbage,
-    /// This reply, after a delay.
-    Late(Duration, Box<Reply>),
-}
-
-#[derive(Clone)]
-struct Stub {
-    /// Replies in order; the last one repeats once the others are used.
-    script: Arc<Mutex<VecDeque<Reply>>>,
-    requests: Arc<Mutex<Vec<Value>>>,
-    base: String,
-}
-
-impl Stub {
-    async fn start() -> Self {
-        let stub = Stub {
-            script: Arc::new(Mutex::new(VecDeque::from([Reply::Status(500)]))),
-            requests: Arc::new(Mutex::new(Vec::new())),
-            base: String::new(),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind stub");
-        let addr = listener.local_addr().expect("addr");
-        let app = Router::new()
-            .route("/v1/chat/completions", post(answer))
-            .with_state(stub.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Stub {
-            base: format!("http://{addr}/v1"),
-            ..stub
-        }
-    }
-
-    fn script(&self, replies: Vec<Reply>) {
-        *self.script.lock().expect("script") = replies.into();
-    }
-
-    fn calls(&self) -> usize {
-        self.requests.lock().expect("requests").len()
-    }
-
-    fn request(&self, i: usize) -> Value {
-        self.requests.lock().expect("requests")[i].clone()
-    }
-
-    fn llm(&self) -> LlmConfig {
-        LlmConfig {
-            request_timeout: Duration::from_millis(1000),
-            deadline: Duration::from_millis(2500),
-            max_retries: 1,
-            breaker_threshold: 100,
-            breaker_cooldown: Duration::from_secs(60),
-            calls_per_day: 1000,
-            ..LlmConfig::new(self.base.clone(), Some("test-key".into()), MODEL.into())
-        }
-    }
-}
-
-fn completion(calls: &[(&str, String)], content: Option<&str>) -> Value {
-    let tool_calls: Vec<Value> = calls
-        .iter()
-        .enumerate()
-        .map(|(i, (name, args))| {
-            json!({ "id": format!("call_{i}"), "type": "function",
-                    "function": { "name": name, "arguments": args } })
-        })
-        .collect();
-    let mut message = json!({ "role": "assistant", "content": content });
-    if !tool_calls.is_empty() {
-        message["tool_calls"] = json!(tool_calls);
-    }
-    json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "model": format!("{MODEL}-2026"),
-        "choices": [{ "index": 0, "message": message,
-                      "finish_reason": if calls.is_empty() { "stop" } else { "tool_calls" } }],
-        "usage": { "prompt_tokens": 200, "completion_tokens": 10, "total_tokens": 210 },
-    })
-}
-
-fn render(reply: Reply) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> {
-    Box::pin(async move {
-        match reply {
-            Reply::Calls(calls) => Json(completion(&calls, None)).into_response(),
-            Reply::Text(text) => Json(completion(&[], Some(text))).into_response(),
-            Reply::Status(code) => (
-                AxumStatus::from_u16(code).unwrap_or(AxumStatus::INTERNAL_SERVER_ERROR),
-                Json(json!({ "error": { "message": "scripted failure" } })),
-            )
-                .into_response(),
-            Reply::Garbage => "<html>busy</html>".into_response(),
-            Reply::Late(delay, reply) => {
-                tokio::time::sleep(delay).await;
-                render(*reply).await
-            }
-        }
-    })
-}
-
-async fn answer(State(stub): State<Stub>, Json(body): Json<Value>) -> Response {
-    stub.requests.lock().expect("requests").push(body);
-    let reply = {
-        let mut script = stub.script.lock().expect("script");
-        if script.len() > 1 {
-            script.pop_front()
-        } else {
-            script.front().cloned()
-        }
-    };
-    render(reply.unwrap_or(Reply::Status(500))).await
-}
-
-fn call(name: &'static str, args: Value) -> (&'static str, String) {
-    (name, args.to_string())
-}
-
 async fn start(backend: Backend, stub: &Stub, configure: impl FnOnce(&mut LlmConfig)) -> TestApp {
-    let mut llm = stub.llm();
+    let mut llm = stub.config(Duration::from_millis(1000), Duration::from_millis(2500));
     configure(&mut llm);
     TestApp::start_with(backend, |c| c.agent.llm = Some(llm)).await
 }
@@ -210,7 +76,7 @@ async fn the_llm_answers_from_tool_results_over_the_openai_exchange(backend: Bac
 
     stub.script(vec![
         Reply::Calls(vec![call("check_stock", json!({ "name": "mug" }))]),
-        Reply::Text("We have 12 Mug 350ml on hand, 12 available."),
+        Reply::text("We have 12 Mug 350ml on hand, 12 available."),
     ]);
     let turn = ask(&app, &t, &c, "how many mugs do we have?").await;
     assert_eq!(
@@ -299,7 +165,7 @@ async fn the_llm_answers_from_tool_results_over_the_openai_exchange(backend: Bac
     assert_eq!(result["on_hand"], 12);
 
     // A follow-up carries the conversation; the language follows the question.
-    stub.script(vec![Reply::Text("Sim, a caneca está em estoque.")]);
+    stub.script(vec![Reply::text("Sim, a caneca está em estoque.")]);
     let turn = ask(&app, &t, &c, "e temos canecas em estoque?").await;
     assert_eq!(
         (turn["answered_by"].clone(), turn["lang"].clone()),
@@ -336,8 +202,8 @@ async fn the_llm_answers_from_tool_results_over_the_openai_exchange(backend: Bac
         format!("restock_chat_turns_total{{answered_by=\"llm:{MODEL}\"}} 2\n"),
         "restock_chat_tool_calls_total{tool=\"check_stock\"} 1\n".into(),
         "restock_chat_llm_requests_total 3\n".into(),
-        "restock_chat_llm_tokens_total{kind=\"prompt\"} 600\n".into(),
-        "restock_chat_llm_tokens_total{kind=\"completion\"} 30\n".into(),
+        "restock_chat_llm_tokens_total{kind=\"prompt\"} 963\n".into(),
+        "restock_chat_llm_tokens_total{kind=\"completion\"} 51\n".into(),
     ] {
         assert!(m.contains(&needle), "{needle} missing:\n{m}");
     }
@@ -362,7 +228,7 @@ async fn a_write_call_is_at_most_a_proposal_and_changes_nothing(backend: Backend
             "refill_stock",
             json!({ "sku": "X1", "quantity": 999, "reason": "as the product said" }),
         )]),
-        Reply::Text("I proposed ordering 999 units of X1; a manager must confirm it."),
+        Reply::text("I proposed ordering 999 units of X1; a manager must confirm it."),
     ]);
     let turn = ask(&app, &t, &c, "what do we have?").await;
     assert_eq!(turn["answered_by"], format!("llm:{MODEL}"), "{turn}");
@@ -408,7 +274,7 @@ async fn a_write_call_is_at_most_a_proposal_and_changes_nothing(backend: Backend
             "refill_stock",
             json!({ "sku": "THEIRS", "quantity": 5, "reason": "r" }),
         )]),
-        Reply::Text("That product is not in your shop."),
+        Reply::text("That product is not in your shop."),
     ]);
     let turn = ask(&app, &t, &c, "order five of THEIRS").await;
     assert_eq!(turn["proposed_action"], Value::Null, "{turn}");
@@ -441,19 +307,19 @@ async fn every_failure_falls_back_to_the_interpreter_with_its_reason(backend: Ba
         (
             vec![Reply::Late(
                 Duration::from_secs(5),
-                Box::new(Reply::Text("late")),
+                Box::new(Reply::text("late")),
             )],
             "timeout",
             2,
         ),
-        (vec![Reply::Text("  ")], "no_answer", 1),
+        (vec![Reply::text("  ")], "no_answer", 1),
         (
-            vec![check(), Reply::Text("We have 99 mugs.")],
+            vec![check(), Reply::text("We have 99 mugs.")],
             "unsupported_figure",
             2,
         ),
         (
-            vec![Reply::Text("We have 12 mugs.")],
+            vec![Reply::text("We have 12 mugs.")],
             "unsupported_figure",
             1,
         ),
@@ -547,7 +413,7 @@ async fn the_budget_is_the_agents_and_stops_calls(backend: Backend) {
     stock(&app, &t, "MUG", "Mug", 12).await;
     app.settle().await;
     let c = conversation(&app, &t).await;
-    stub.script(vec![Reply::Text("Ask me about the stock.")]);
+    stub.script(vec![Reply::text("Ask me about the stock.")]);
     for _ in 0..2 {
         let turn = ask(&app, &t, &c, "hello").await;
         assert_eq!(turn["answered_by"], format!("llm:{MODEL}"), "{turn}");
@@ -603,7 +469,7 @@ async fn two_questions_racing_in_one_conversation_never_fail(backend: Backend) {
     let c = conversation(&app, &t).await;
     stub.script(vec![Reply::Late(
         Duration::from_millis(400),
-        Box::new(Reply::Text("Ask me about the stock.")),
+        Box::new(Reply::text("Ask me about the stock.")),
     )]);
     let post = |text: &'static str| {
         let (app, t, c) = (&app, &t, &c);

@@ -5,11 +5,10 @@
 
 mod common;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode as AxumStatus};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode as AxumStatus;
 use axum::routing::post;
 use axum::{Json, Router};
+use common::llm_stub::{LlmStub as Stub, Reply, MODEL};
 use common::{eventually, token_for, Backend, ServerProcess, TestApp};
 use reqwest::StatusCode;
 use restock_application::agent::LlmConfig;
@@ -21,136 +20,6 @@ use sqlx::Row;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-const MODEL: &str = "stub-model";
-
-/// What the stub answers, until told otherwise.
-#[derive(Debug, Clone)]
-enum Mode {
-    /// Tool calls: (name, raw arguments string).
-    Calls(Vec<(String, String)>),
-    Text(String),
-    Status(u16),
-    /// Answer a valid call, but only after this long.
-    Slow(Duration),
-    /// Like llama.cpp's Python server: 500 to `tool_choice: "required"`, these calls otherwise.
-    RefuseRequired(Vec<(String, String)>),
-}
-
-/// A request as the stub saw it: its Authorization header and its JSON body.
-type Seen = (Option<String>, Value);
-
-#[derive(Clone)]
-struct Stub {
-    mode: Arc<Mutex<Mode>>,
-    requests: Arc<Mutex<Vec<Seen>>>,
-    base: String,
-}
-
-impl Stub {
-    async fn start() -> Self {
-        let stub = Stub {
-            mode: Arc::new(Mutex::new(Mode::Status(500))),
-            requests: Arc::new(Mutex::new(Vec::new())),
-            base: String::new(),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind stub");
-        let addr = listener.local_addr().expect("addr");
-        let app = Router::new()
-            .route("/v1/chat/completions", post(reply))
-            .with_state(stub.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Stub {
-            base: format!("http://{addr}/v1"),
-            ..stub
-        }
-    }
-
-    fn set(&self, mode: Mode) {
-        *self.mode.lock().expect("mode") = mode;
-    }
-
-    fn calls(&self) -> usize {
-        self.requests.lock().expect("requests").len()
-    }
-
-    fn last_request(&self) -> Seen {
-        self.requests
-            .lock()
-            .expect("requests")
-            .last()
-            .cloned()
-            .expect("a request")
-    }
-
-    fn llm(&self) -> LlmConfig {
-        LlmConfig {
-            request_timeout: Duration::from_millis(300),
-            deadline: Duration::from_secs(1),
-            max_retries: 1,
-            breaker_threshold: 100,
-            breaker_cooldown: Duration::from_secs(60),
-            calls_per_day: 1000,
-            ..LlmConfig::new(self.base.clone(), Some("test-key".into()), MODEL.into())
-        }
-    }
-}
-
-fn completion(calls: &[(String, String)], content: Option<&str>) -> Value {
-    let tool_calls: Vec<Value> = calls
-        .iter()
-        .enumerate()
-        .map(|(i, (name, args))| {
-            json!({ "id": format!("call_{i}"), "type": "function",
-                                         "function": { "name": name, "arguments": args } })
-        })
-        .collect();
-    let mut message = json!({ "role": "assistant", "content": content });
-    if !tool_calls.is_empty() {
-        message["tool_calls"] = json!(tool_calls);
-    }
-    json!({
-        "id": "chatcmpl-1", "object": "chat.completion", "model": format!("{MODEL}-2026"),
-        "choices": [{ "index": 0, "message": message, "finish_reason": if calls.is_empty() { "stop" } else { "tool_calls" } }],
-        "usage": { "prompt_tokens": 321, "completion_tokens": 17, "total_tokens": 338 },
-    })
-}
-
-async fn reply(State(stub): State<Stub>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let choice = body["tool_choice"].as_str().map(str::to_owned);
-    stub.requests.lock().expect("requests").push((auth, body));
-    let mode = stub.mode.lock().expect("mode").clone();
-    match mode {
-        Mode::Calls(calls) => Json(completion(&calls, None)).into_response(),
-        Mode::Text(text) => Json(completion(&[], Some(&text))).into_response(),
-        Mode::Status(code) => {
-            let status = AxumStatus::from_u16(code).unwrap_or(AxumStatus::INTERNAL_SERVER_ERROR);
-            (
-                status,
-                Json(json!({ "error": { "message": "scripted failure" } })),
-            )
-                .into_response()
-        }
-        Mode::RefuseRequired(_) if choice.as_deref() == Some("required") => (
-            AxumStatus::INTERNAL_SERVER_ERROR,
-            Json(json!({ "error": { "message": "tool_choice required is not supported" } })),
-        )
-            .into_response(),
-        Mode::RefuseRequired(calls) => Json(completion(&calls, None)).into_response(),
-        Mode::Slow(delay) => {
-            tokio::time::sleep(delay).await;
-            Json(completion(&[refill_call("A", 7)], None)).into_response()
-        }
-    }
-}
-
 fn refill_call(sku: &str, quantity: i64) -> (String, String) {
     (
         "refill_stock".into(),
@@ -159,7 +28,7 @@ fn refill_call(sku: &str, quantity: i64) -> (String, String) {
 }
 
 async fn start(backend: Backend, stub: &Stub, configure: impl FnOnce(&mut LlmConfig)) -> TestApp {
-    let mut llm = stub.llm();
+    let mut llm = stub.config(Duration::from_millis(300), Duration::from_secs(1));
     configure(&mut llm);
     TestApp::start_with(backend, |c| c.agent.llm = Some(llm)).await
 }
@@ -215,7 +84,7 @@ async fn refill_of(app: &TestApp, t: &str, sku: &str) -> (Value, Value) {
 
 async fn a_valid_tool_call_is_executed_and_the_request_speaks_openai(backend: Backend) {
     let stub = Stub::start().await;
-    stub.set(Mode::Calls(vec![refill_call("A", 7)]));
+    stub.set(Reply::Calls(vec![refill_call("A", 7)]));
     let app = start(backend, &stub, |_| {}).await;
     let t = app.manager("shop");
     cross(&app, &t, "A").await;
@@ -225,7 +94,8 @@ async fn a_valid_tool_call_is_executed_and_the_request_speaks_openai(backend: Ba
         (json!(format!("llm:{MODEL}")), json!(7))
     );
 
-    let (auth, request) = stub.last_request();
+    let seen = stub.last_request();
+    let (auth, request) = (seen.authorization, seen.body);
     assert_eq!(auth.as_deref(), Some("Bearer test-key"));
     assert_eq!(request["model"], MODEL);
     // `auto` by default: every server accepts it (llama.cpp's refuses `required`).
@@ -334,10 +204,10 @@ async fn every_bad_reply_falls_back_to_the_policy_with_its_reason(backend: Backe
     let stub = Stub::start().await;
     let app = start(backend, &stub, |_| {}).await;
     let t = app.manager("shop");
-    let cases: Vec<(&str, Mode, &str, usize)> = vec![
+    let cases: Vec<(&str, Reply, &str, usize)> = vec![
         (
             "MALFORMED",
-            Mode::Calls(vec![(
+            Reply::Calls(vec![(
                 "refill_stock".into(),
                 "{\"sku\": \"MALFORMED\", \"quantity\": ".into(),
             )]),
@@ -346,25 +216,25 @@ async fn every_bad_reply_falls_back_to_the_policy_with_its_reason(backend: Backe
         ),
         (
             "UNKNOWN",
-            Mode::Calls(vec![("delete_all_stock".into(), "{}".into())]),
+            Reply::Calls(vec![("delete_all_stock".into(), "{}".into())]),
             "unknown_tool",
             1,
         ),
         (
             "BOUNDS",
-            Mode::Calls(vec![refill_call("BOUNDS", 1_000_000)]),
+            Reply::Calls(vec![refill_call("BOUNDS", 1_000_000)]),
             "out_of_bounds",
             1,
         ),
         (
             "FOREIGN",
-            Mode::Calls(vec![refill_call("SOMEONE-ELSES", 5)]),
+            Reply::Calls(vec![refill_call("SOMEONE-ELSES", 5)]),
             "wrong_sku",
             1,
         ),
         (
             "EXTRA",
-            Mode::Calls(vec![(
+            Reply::Calls(vec![(
                 "refill_stock".into(),
                 json!({ "sku": "EXTRA", "quantity": 5, "reason": "r", "supplier": "x" })
                     .to_string(),
@@ -374,13 +244,21 @@ async fn every_bad_reply_falls_back_to_the_policy_with_its_reason(backend: Backe
         ),
         (
             "TEXT",
-            Mode::Text("I would order seven units.".into()),
+            Reply::Text("I would order seven units.".into()),
             "no_tool_call",
             1,
         ),
-        ("LIMITED", Mode::Status(429), "http_429", 1), // a rate limit is not retried
-        ("BROKEN", Mode::Status(500), "http_500", 2),  // one retry, no more
-        ("SLOW", Mode::Slow(Duration::from_secs(3)), "timeout", 2),
+        ("LIMITED", Reply::Status(429), "http_429", 1), // a rate limit is not retried
+        ("BROKEN", Reply::Status(500), "http_500", 2),  // one retry, no more
+        (
+            "SLOW",
+            Reply::Late(
+                Duration::from_secs(3),
+                Box::new(Reply::Calls(vec![refill_call("SLOW", 7)])),
+            ),
+            "timeout",
+            2,
+        ),
     ];
     for (sku, mode, reason, requests) in cases {
         stub.set(mode);
@@ -439,7 +317,7 @@ async fn the_budget_stops_calls_when_spent(backend: Backend) {
     let app = start(backend, &stub, |l| l.calls_per_day = 2).await;
     let t = app.manager("shop");
     for (i, sku) in ["B1", "B2", "B3"].iter().enumerate() {
-        stub.set(Mode::Calls(vec![refill_call(sku, 7)]));
+        stub.set(Reply::Calls(vec![refill_call(sku, 7)]));
         cross(&app, &t, sku).await;
         let (refill, audit) = refill_of(&app, &t, sku).await;
         if i < 2 {
@@ -458,7 +336,7 @@ async fn the_budget_stops_calls_when_spent(backend: Backend) {
     assert_eq!(stub.calls(), 2, "no call once the budget is spent");
     // Another tenant has its own budget.
     let other = app.manager("other");
-    stub.set(Mode::Calls(vec![refill_call("B1", 7)]));
+    stub.set(Reply::Calls(vec![refill_call("B1", 7)]));
     cross(&app, &other, "B1").await;
     assert_eq!(
         refill_of(&app, &other, "B1").await.0["decided_by"],
@@ -468,7 +346,7 @@ async fn the_budget_stops_calls_when_spent(backend: Backend) {
 
 async fn the_circuit_breaker_opens_after_consecutive_failures(backend: Backend) {
     let stub = Stub::start().await;
-    stub.set(Mode::Status(503));
+    stub.set(Reply::Status(503));
     let app = start(backend, &stub, |l| {
         l.breaker_threshold = 2;
         l.max_retries = 0;
@@ -491,7 +369,7 @@ async fn the_circuit_breaker_opens_after_consecutive_failures(backend: Backend) 
 /// the trigger is decided by the policy, and the model is not asked a second time.
 async fn a_crash_during_the_llm_call_never_calls_twice(backend: Backend) {
     let stub = Stub::start().await;
-    stub.set(Mode::Calls(vec![refill_call("A", 7)]));
+    stub.set(Reply::Calls(vec![refill_call("A", 7)]));
     let url = fresh_database_url(backend).await.expect("database");
     let server = ServerProcess::spawn(
         &url,
@@ -564,7 +442,7 @@ async fn a_crash_during_the_llm_call_never_calls_twice(backend: Backend) {
     assert_eq!(status, "deciding", "claimed, answered, not recorded");
 
     let app = TestApp::start_configured(&url, |c| {
-        c.agent.llm = Some(stub.llm());
+        c.agent.llm = Some(stub.config(Duration::from_millis(300), Duration::from_secs(1)));
         c.agent.stale_after = Duration::from_secs(1);
     })
     .await;
@@ -659,7 +537,7 @@ async fn notifications_are_delivered_to_the_webhook_with_retries(backend: Backen
 /// server is not sent `required` again.
 async fn a_refused_required_tool_choice_is_asked_again_with_auto(backend: Backend) {
     let stub = Stub::start().await;
-    stub.set(Mode::RefuseRequired(vec![refill_call("A", 7)]));
+    stub.set(Reply::RefuseRequired(vec![refill_call("A", 7)]));
     let app = start(backend, &stub, |llm| {
         llm.tool_choice = restock_application::agent::ToolChoice::Required
     })
@@ -669,17 +547,13 @@ async fn a_refused_required_tool_choice_is_asked_again_with_auto(backend: Backen
     let (refill, audit) = refill_of(&app, &t, "A").await;
     assert_eq!(refill["decided_by"], format!("llm:{MODEL}"), "{audit}");
     assert_eq!(audit["decision"]["fallback_reason"], Value::Null);
-    let choices: Vec<Value> = stub
-        .requests
-        .lock()
-        .expect("requests")
-        .iter()
-        .map(|(_, body)| body["tool_choice"].clone())
+    let choices: Vec<Value> = (0..stub.calls())
+        .map(|i| stub.request(i)["tool_choice"].clone())
         .collect();
     assert_eq!(choices, [json!("required"), json!("auto")]);
     cross(&app, &t, "B").await;
     refill_of(&app, &t, "B").await;
-    assert_eq!(stub.last_request().1["tool_choice"], "auto");
+    assert_eq!(stub.last_request().body["tool_choice"], "auto");
     assert_eq!(stub.calls(), 3, "required is not tried again");
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod llm_stub;
 pub mod mcp_seed;
 
 use chrono::{Duration, Utc};
