@@ -8,6 +8,12 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use restock_domain::TenantId;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Requests between two sweeps that drop the buckets of tenants back at a full burst: such a
+/// bucket is the same as none, and without the sweep the map would keep one per tenant ever
+/// seen. A sweep walks the map once, so it runs rarely.
+const PRUNE_EVERY: u64 = 10_000;
 
 /// Requests per second per tenant; the burst is twice that. `None` is off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +67,7 @@ impl std::str::FromStr for RateLimit {
 pub struct TenantRateLimiter {
     limiter: Option<DefaultKeyedRateLimiter<TenantId>>,
     clock: DefaultClock,
+    checks: AtomicU64,
 }
 
 impl std::fmt::Debug for TenantRateLimiter {
@@ -80,6 +87,7 @@ impl TenantRateLimiter {
         Self {
             limiter,
             clock: DefaultClock::default(),
+            checks: AtomicU64::new(0),
         }
     }
 
@@ -88,12 +96,28 @@ impl TenantRateLimiter {
         let Some(limiter) = &self.limiter else {
             return Ok(());
         };
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.prune();
+        }
         limiter.check_key(tenant).map_err(|not_until| {
             let wait = not_until.wait_time_from(self.clock.now());
             // Whole seconds, rounded up: a client that waits what it is told gets in.
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             ApiError::rate_limited(secs)
         })
+    }
+
+    /// Forget the buckets that are full again (their tenants have not called for a while).
+    pub fn prune(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+    }
+
+    /// Tenants with a bucket in memory.
+    pub fn tenants_tracked(&self) -> usize {
+        self.limiter.as_ref().map_or(0, |l| l.len())
     }
 }
 
@@ -118,6 +142,29 @@ mod tests {
         let refused = limiter.check(&a).expect_err("over the burst");
         assert_eq!(refused.code(), crate::problem::ErrorCode::RateLimited);
         assert!(limiter.check(&b).is_ok());
+    }
+
+    #[test]
+    fn buckets_of_tenants_back_at_a_full_burst_are_swept() {
+        // A million a second: one request's cell is back within a microsecond, so a short sleep
+        // makes every bucket full again without a fake clock.
+        let limiter = TenantRateLimiter::new(RateLimit::per_second(1_000_000));
+        for i in 0..1_000 {
+            let tenant = TenantId::parse(&format!("t{i}")).expect("tenant");
+            assert!(limiter.check(&tenant).is_ok());
+        }
+        assert_eq!(limiter.tenants_tracked(), 1_000);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // The sweep runs by itself every PRUNE_EVERY checks, here all from one tenant.
+        let busy = TenantId::parse("busy").expect("tenant");
+        for _ in 0..PRUNE_EVERY {
+            assert!(limiter.check(&busy).is_ok());
+        }
+        assert!(
+            limiter.tenants_tracked() <= 2,
+            "idle tenants' buckets are gone: {} left",
+            limiter.tenants_tracked()
+        );
     }
 
     #[test]

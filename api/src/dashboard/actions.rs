@@ -63,6 +63,10 @@ fn optional_text(field: &str, raw: &str) -> Result<Option<String>, String> {
     if t.chars().count() > MAX_TEXT {
         return Err(format!("{field} must be at most {MAX_TEXT} characters"));
     }
+    // PostgreSQL cannot store U+0000 in text: refused here, it would fail at the store.
+    if t.contains('\0') {
+        return Err(format!("{field} may not contain the NUL character"));
+    }
     Ok((!t.is_empty()).then(|| t.to_owned()))
 }
 

@@ -352,6 +352,30 @@ async fn bad_input_gets_a_readable_page() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("is not a time"), "{}", r.body);
 
+    // U+0000, which PostgreSQL cannot store, in a form field and in a chat question: said in
+    // words, nothing recorded.
+    let r = dash
+        .post(
+            "/ui/products/EVIL-1/receive",
+            Some(&dash.manager),
+            Some(ORIGIN),
+            "quantity=1&reference=a%00b",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("NUL character"), "{}", r.body);
+    let r = dash
+        .post(
+            "/ui/chat",
+            Some(&dash.manager),
+            Some(ORIGIN),
+            "text=how%00much",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert!(r.body.contains("NUL character"), "{}", r.body);
+    assert_eq!(dash.product().await["on_hand"], 0);
+
     let r = dash.get("/ui/products/NOPE", Some(&dash.viewer)).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("no product with sku NOPE"), "{}", r.body);

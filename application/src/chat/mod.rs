@@ -342,6 +342,12 @@ impl Chat {
                 "text must be 1 to {MAX_TEXT_CHARS} characters"
             )));
         }
+        // PostgreSQL cannot store U+0000 in text: refused here, it would fail at the store.
+        if question.contains('\0') {
+            return Err(ChatError::Invalid(
+                "text may not contain the NUL character (U+0000)".to_owned(),
+            ));
+        }
         self.store
             .find(&caller.tenant, &caller.user, conversation)
             .await?

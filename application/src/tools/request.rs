@@ -219,6 +219,10 @@ fn text(field: &str, raw: Option<String>, max: usize) -> Result<Option<String>, 
         Some(t) if t.chars().count() > max => {
             Err(invalid(format!("{field} must be at most {max} characters")))
         }
+        // PostgreSQL cannot store U+0000 in text: refused here, it would fail at the store.
+        Some(t) if t.contains('\0') => Err(invalid(format!(
+            "{field} may not contain the NUL character (U+0000)"
+        ))),
         other => Ok(other),
     }
 }

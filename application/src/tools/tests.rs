@@ -132,6 +132,15 @@ fn arguments_are_checked_then_parsed_into_domain_types() {
         code("refill_stock", refill(json!(5), &"x".repeat(501))),
         "invalid_arguments"
     );
+    // PostgreSQL cannot store U+0000: refused as bad arguments, not a store failure later.
+    assert_eq!(
+        code("refill_stock", refill(json!(5), "low\0")),
+        "invalid_arguments"
+    );
+    assert_eq!(
+        code("check_stock", json!({ "name": "mi\u{0}lk" })),
+        "invalid_arguments"
+    );
     // "Clear the minimum" must be said: a missing quantity is not a null one.
     assert_eq!(
         code("set_min_stock", json!({ "sku": "A" })),
