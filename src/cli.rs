@@ -71,7 +71,8 @@ pub enum Command {
         what: ImportWhat,
     },
     /// Replay a demand CSV (date,sku,quantity) day by day: the forecast policy against a
-    /// moving-average reorder point and a static minimum
+    /// moving-average reorder point and a static minimum, and an oracle that knows the mean
+    /// demand in hindsight (the most a forecast could buy)
     Backtest(BacktestArgs),
     /// Replay a supplier price CSV (date,sku,unit_price) day by day: buying on each day's
     /// purchase plan vs buying at once and vs the cheapest day
@@ -114,6 +115,10 @@ pub struct BacktestArgs {
         default_value = "0.85,0.9,0.93,0.95,0.97,0.98,0.99,0.995"
     )]
     pub targets: Vec<f64>,
+    /// Replace each series by Poisson demand around its hindsight mean, drawn with this seed:
+    /// data with the file's weekday and yearly shape whose mean the oracle knows exactly
+    #[arg(long, value_name = "SEED")]
+    pub generated: Option<u64>,
     /// Print one JSON object instead of a table
     #[arg(long)]
     pub json: bool,

@@ -54,6 +54,7 @@ fn backtest(args: BacktestArgs) -> anyhow::Result<()> {
         lead_time_days: args.lead_time,
         service_level: ServiceLevel::new(args.service_level)?,
         threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        generated: args.generated,
     };
     let today = Utc::now().date_naive();
     if args.sweep {

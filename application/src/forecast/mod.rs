@@ -41,7 +41,7 @@ use serde::Serialize;
 /// per product stays flat however old the product is.
 pub const MAX_FIT_DAYS: usize = 728;
 /// Days of known demand the review undershoot is measured on.
-const UNDERSHOOT_DAYS: usize = 91;
+pub(crate) const UNDERSHOOT_DAYS: usize = 91;
 /// Days forecast at least, so that a short lead time still shows a useful forecast.
 pub const MIN_HORIZON_DAYS: usize = 14;
 

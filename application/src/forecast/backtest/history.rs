@@ -11,6 +11,9 @@ pub(super) struct SkuSeries {
     pub(super) sku: String,
     pub(super) start: NaiveDate,
     pub(super) demand: Vec<u64>,
+    /// The mean demand of each day when it is known (generated series): what the oracle
+    /// plans with instead of the hindsight mean of `demand`.
+    pub(super) known_mean: Option<Vec<f64>>,
 }
 
 /// One series per sku, in sku order.
@@ -29,6 +32,7 @@ fn densify(sku: String, days: &[DailyDemand]) -> Result<SkuSeries, BacktestError
             sku,
             start: NaiveDate::MIN,
             demand: Vec::new(),
+            known_mean: None,
         });
     };
     let len = usize::try_from((end - start).num_days() + 1)
@@ -42,7 +46,12 @@ fn densify(sku: String, days: &[DailyDemand]) -> Result<SkuSeries, BacktestError
         let i = usize::try_from((day.date - start).num_days()).unwrap_or(0);
         demand[i] += day.quantity.get().unsigned_abs();
     }
-    Ok(SkuSeries { sku, start, demand })
+    Ok(SkuSeries {
+        sku,
+        start,
+        demand,
+        known_mean: None,
+    })
 }
 
 pub(super) fn distinct_scored_days(series: &[SkuSeries]) -> usize {

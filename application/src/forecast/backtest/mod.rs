@@ -1,5 +1,5 @@
 //! The engine behind `restock backtest`: replays a demand history day by day under three
-//! replenishment policies and reports what each would have achieved.
+//! replenishment policies, and an oracle that bounds them, and reports what each achieved.
 //!
 //! Input: a `date,sku,quantity` CSV, read by [`crate::demand_csv`] under the same rules as the
 //! demand import (rows for the same sku and day are added together). Each sku is one series,
@@ -22,8 +22,15 @@
 //!   plans: from the last 28 days' sales (stockout days left out), minimum = L m + z s sqrt(L)
 //!   and order up to minimum + L m, with z from the same fill-rate sizing as the forecast's.
 //!
-//! The service level is the target fill rate of `forecast` and `movavg`; [`run_sweep`] runs
-//! them for several targets, so that stock can be compared at the same fill reached.
+//! - `oracle`: not a policy anyone could run, the upper bound of what knowing demand can buy
+//!   under this ordering rule: it knows each day's mean demand in hindsight ([`hindsight`]) and
+//!   sizes like the forecast (order up to reorder point + lead-time demand), with a Poisson
+//!   spread.
+//!
+//! The service level is the target fill rate of `forecast`, `movavg` and `oracle`;
+//! [`run_sweep`] runs them for several targets, so that stock can be compared at the same fill
+//! reached. With [`BacktestOptions::generated`], every series is first replaced by Poisson
+//! demand around its hindsight mean ([`generated`]), and the oracle knows that mean exactly.
 //!
 //! Scores: fill rate = served / demand over all series; average on hand at the end of the
 //! day per series-day; orders and stockout days (days with lost demand) summed over series.
@@ -33,11 +40,15 @@
 //!
 //! Files:
 //! - [`history`]: the demand read from the file as one zero-filled series per sku;
-//! - [`parallel`]: handing the series to worker threads, both policies per series;
-//! - [`policy`]: what each policy orders (the forecast and the static planner);
+//! - [`hindsight`]: each day's mean demand seen in hindsight, what the oracle knows;
+//! - [`generated`]: Poisson demand around that mean, for a bound with a known mean;
+//! - [`parallel`]: handing the series to worker threads, every policy per series;
+//! - [`policy`]: what each policy orders;
 //! - [`simulation`]: the day-by-day replay of one series under one policy, and its sums;
 //! - [`report`]: the totals over all series, as JSON or a table.
 
+mod generated;
+mod hindsight;
 mod history;
 mod parallel;
 mod policy;
@@ -52,6 +63,7 @@ use super::series::MAX_SERIES_DAYS;
 use super::ForecastError;
 use crate::demand_csv::{parse_demand_csv, DemandCsvError};
 use chrono::NaiveDate;
+use generated::poisson_around_hindsight;
 use history::{distinct_scored_days, series_by_sku, SkuSeries};
 use parallel::run_parallel;
 use report::count_models;
@@ -69,6 +81,8 @@ pub struct BacktestOptions {
     pub service_level: ServiceLevel,
     /// Worker threads (series run in parallel); at least 1.
     pub threads: usize,
+    /// Replace each series by Poisson demand around its hindsight mean, drawn with this seed.
+    pub generated: Option<u64>,
 }
 
 impl Default for BacktestOptions {
@@ -77,6 +91,7 @@ impl Default for BacktestOptions {
             lead_time_days: 7,
             service_level: ServiceLevel::DEFAULT,
             threads: 2,
+            generated: None,
         }
     }
 }
@@ -103,7 +118,7 @@ pub fn run_backtest(
     today: NaiveDate,
     options: BacktestOptions,
 ) -> Result<BacktestReport, BacktestError> {
-    let (scored, skipped) = read_series(csv_text, today)?;
+    let (scored, skipped) = read_series(csv_text, today, options.generated)?;
     run_series(&scored, skipped, options)
 }
 
@@ -114,7 +129,7 @@ pub fn run_sweep(
     options: BacktestOptions,
     targets: &[ServiceLevel],
 ) -> Result<SweepReport, BacktestError> {
-    let (scored, skipped) = read_series(csv_text, today)?;
+    let (scored, skipped) = read_series(csv_text, today, options.generated)?;
     let runs = targets
         .iter()
         .map(|&service_level| {
@@ -128,10 +143,12 @@ pub fn run_sweep(
     Ok(SweepReport { runs })
 }
 
-/// The series with more than the warm-up to score, and the skus of the others.
+/// The series with more than the warm-up to score (generated around their hindsight means
+/// with a seed), and the skus of the others.
 fn read_series(
     csv_text: &str,
     today: NaiveDate,
+    generated: Option<u64>,
 ) -> Result<(Vec<SkuSeries>, Vec<String>), BacktestError> {
     let all = series_by_sku(parse_demand_csv(csv_text, today)?)?;
     let (scored, skipped): (Vec<SkuSeries>, Vec<SkuSeries>) =
@@ -139,6 +156,10 @@ fn read_series(
     if scored.is_empty() {
         return Err(BacktestError::NothingToScore);
     }
+    let scored = match generated {
+        Some(seed) => poisson_around_hindsight(&scored, seed),
+        None => scored,
+    };
     Ok((scored, skipped.into_iter().map(|s| s.sku).collect()))
 }
 
@@ -154,9 +175,11 @@ fn run_series(
         skipped,
         lead_time_days: options.lead_time_days,
         service_level: options.service_level.get(),
+        generated: options.generated,
         forecast: PolicyTotals::sum(outcomes.iter().map(|o| &o.forecast)),
         static_policy: PolicyTotals::sum(outcomes.iter().map(|o| &o.static_policy)),
         movavg: PolicyTotals::sum(outcomes.iter().map(|o| &o.movavg)),
+        oracle: PolicyTotals::sum(outcomes.iter().map(|o| &o.oracle)),
         models: count_models(&outcomes),
     })
 }

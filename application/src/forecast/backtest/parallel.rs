@@ -1,7 +1,8 @@
 //! Handing the series to worker threads: every policy on each series.
 
+use super::hindsight::hindsight_mean;
 use super::history::SkuSeries;
-use super::policy::{ForecastPlanner, MovingAveragePlanner, StaticPlanner};
+use super::policy::{ForecastPlanner, MovingAveragePlanner, OraclePlanner, StaticPlanner};
 use super::simulation::{simulate, PolicyTotals};
 use super::{BacktestError, BacktestOptions};
 use crate::forecast::ModelKind;
@@ -11,6 +12,7 @@ pub(super) struct SeriesOutcome {
     pub(super) forecast: PolicyTotals,
     pub(super) static_policy: PolicyTotals,
     pub(super) movavg: PolicyTotals,
+    pub(super) oracle: PolicyTotals,
     pub(super) models: Vec<ModelKind>,
 }
 
@@ -63,10 +65,17 @@ fn backtest_series(
     .map_err(forecast_error)?;
     let movavg =
         simulate(s, options, &mut MovingAveragePlanner { options }).map_err(forecast_error)?;
+    let mean = s
+        .known_mean
+        .clone()
+        .unwrap_or_else(|| hindsight_mean(&s.demand, s.start));
+    let oracle =
+        simulate(s, options, &mut OraclePlanner { options, mean }).map_err(forecast_error)?;
     Ok(SeriesOutcome {
         forecast,
         static_policy,
         movavg,
+        oracle,
         models: forecast_planner.models,
     })
 }

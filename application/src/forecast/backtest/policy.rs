@@ -1,11 +1,12 @@
 //! What each policy orders: the forecast planner refits every week, the static one keeps the
-//! levels of its warm-up.
+//! levels of its warm-up, the moving average follows the last four weeks, and the oracle knows
+//! each day's mean demand.
 
 use super::{BacktestOptions, REFIT_EVERY_DAYS, WARMUP_DAYS};
 use crate::forecast::fill_rate::{undershoot, Spread};
 use crate::forecast::reorder::{compute_reorder_point, effective_lead_time, whole_units};
 use crate::forecast::series::DemandSeries;
-use crate::forecast::{forecast_product, ForecastError, ModelKind, MAX_FIT_DAYS};
+use crate::forecast::{forecast_product, ForecastError, ModelKind, MAX_FIT_DAYS, UNDERSHOOT_DAYS};
 use chrono::{Days, NaiveDate};
 
 /// Days of warm-up mean demand the static minimum covers.
@@ -25,6 +26,19 @@ pub(super) struct PlanInput<'a> {
     /// Units sold and stockout flags for days `0..today`, as the system recorded them.
     pub(super) sold: &'a [f64],
     pub(super) censored: &'a [bool],
+}
+
+impl PlanInput<'_> {
+    /// Sales of the last `days` days that ended with stock left: on the others, sales are not
+    /// demand.
+    fn known_sales(&self, days: usize) -> Vec<f64> {
+        let from = self.today.saturating_sub(days);
+        self.sold[from..self.today]
+            .iter()
+            .zip(&self.censored[from..self.today])
+            .filter_map(|(&sold, &censored)| (!censored).then_some(sold))
+            .collect()
+    }
 }
 
 /// The plan: levels, and the mean forecast for the next days (for scoring accuracy).
@@ -130,12 +144,7 @@ pub(super) struct MovingAveragePlanner {
 
 impl Planner for MovingAveragePlanner {
     fn plan(&mut self, input: PlanInput<'_>) -> Result<Plan, ForecastError> {
-        let from = input.today.saturating_sub(MOVING_AVERAGE_DAYS);
-        let known: Vec<f64> = input.sold[from..input.today]
-            .iter()
-            .zip(&input.censored[from..input.today])
-            .filter_map(|(&sold, &censored)| (!censored).then_some(sold))
-            .collect();
+        let known = input.known_sales(MOVING_AVERAGE_DAYS);
         let n = known.len().max(1) as f64;
         let mean = known.iter().sum::<f64>() / n;
         let variance = known.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
@@ -157,6 +166,57 @@ impl Planner for MovingAveragePlanner {
                 order_up_to: reorder_point + cover,
             },
             forecast: vec![mean; REFIT_EVERY_DAYS.max(lead)],
+        })
+    }
+}
+
+/// Not a forecast anyone could run: the upper bound of what knowing demand can buy under this
+/// ordering rule. It is handed each day's mean demand for the whole series in advance (the
+/// hindsight mean of [`super::hindsight`], or the exact mean of generated series) and sizes
+/// with the forecast's own [`compute_reorder_point`], the review undershoot measured as the
+/// forecast measures it, and order up to reorder point + lead-time demand. So it differs from
+/// the forecast policy only in its error, which is the demand's own noise.
+///
+/// Its spread is Poisson, sqrt of the lead-time mean: around an exact mean that is the whole
+/// error of count demand drawn from it (`--generated`), and no forecast can have less. On real
+/// data the hindsight mean misses by more (demand swings more than Poisson around a smooth
+/// mean), so the oracle sizes short and reaches a lower fill than its target; it is compared
+/// with the moving average at the fill it reached, where that does not matter.
+pub(super) struct OraclePlanner {
+    pub(super) options: BacktestOptions,
+    /// Mean demand of each day of the series, warm-up included.
+    pub(super) mean: Vec<f64>,
+}
+
+impl Planner for OraclePlanner {
+    fn plan(&mut self, input: PlanInput<'_>) -> Result<Plan, ForecastError> {
+        let lead = effective_lead_time(self.options.lead_time_days);
+        // Past the last day (a plan made in the final week), the last day's mean carries on.
+        let last = self.mean.last().copied().unwrap_or(0.0);
+        let ahead: Vec<f64> = (input.today..input.today + REFIT_EVERY_DAYS.max(lead))
+            .map(|day| self.mean.get(day).copied().unwrap_or(last))
+            .collect();
+        let lead_time_mean: f64 = ahead[..lead].iter().sum();
+        // The last days of known demand, as `forecast_product` takes them.
+        let known = input.known_sales(input.today);
+        let recent = &known[known.len().saturating_sub(UNDERSHOOT_DAYS)..];
+        let calc = compute_reorder_point(
+            &ahead,
+            Spread::Normal {
+                sigma: lead_time_mean.sqrt(),
+            },
+            undershoot(recent),
+            self.options.lead_time_days,
+            self.options.service_level.get(),
+        )?;
+        let reorder_point = calc.reorder_point.get().unsigned_abs();
+        let cover = whole_units(calc.lead_time_demand)?.get().unsigned_abs();
+        Ok(Plan {
+            levels: Levels {
+                reorder_point,
+                order_up_to: reorder_point + cover,
+            },
+            forecast: ahead,
         })
     }
 }

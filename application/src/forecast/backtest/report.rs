@@ -1,5 +1,5 @@
-//! The totals over all series, as JSON or a table; a sweep over target fill rates, with each
-//! policy's stock at the same fill.
+//! The totals over all series, as JSON or a table; a sweep over target fill rates, with the
+//! forecast's and the oracle's stock against the moving average's at the same fill.
 
 use super::parallel::SeriesOutcome;
 use super::WARMUP_DAYS;
@@ -29,24 +29,45 @@ pub struct BacktestReport {
     /// Skus with too little history to score.
     pub skipped: Vec<String>,
     pub lead_time_days: u16,
-    /// The target fill rate of the forecast and moving-average policies.
+    /// The target fill rate of the forecast, moving-average and oracle policies.
     pub service_level: f64,
+    /// The seed when the series were generated around their hindsight means.
+    pub generated: Option<u64>,
     pub forecast: PolicyReport,
     pub static_policy: PolicyReport,
     pub movavg: PolicyReport,
+    /// Knows each day's mean demand: the bound, not a policy (see `policy::OraclePlanner`).
+    pub oracle: PolicyReport,
     /// How often each model was chosen by the forecast policy's refits.
     pub models: BTreeMap<&'static str, usize>,
 }
 
-const POLICIES: [&str; 3] = ["forecast", "movavg", "static"];
+/// What the oracle is, wherever it is printed.
+const ORACLE_NOTE: &str = "oracle: knows each day's mean demand in hindsight; not a forecast, the most that knowing demand can buy under this ordering rule";
 
 impl BacktestReport {
-    fn policies(&self) -> [(&'static str, &PolicyReport); 3] {
+    fn policies(&self) -> [(&'static str, &PolicyReport); 4] {
         [
-            (POLICIES[0], &self.forecast),
-            (POLICIES[1], &self.movavg),
-            (POLICIES[2], &self.static_policy),
+            ("forecast", &self.forecast),
+            ("movavg", &self.movavg),
+            ("static", &self.static_policy),
+            ("oracle", &self.oracle),
         ]
+    }
+
+    /// The first line of the tables: what was replayed.
+    fn heading(&self) -> String {
+        let mut out = format!(
+            "{} series, {} days scored after a {WARMUP_DAYS}-day warm-up; lead time {} days",
+            self.series, self.days, self.lead_time_days
+        );
+        if let Some(seed) = self.generated {
+            let _ = write!(
+                out,
+                "; generated: Poisson demand around each series' hindsight mean (seed {seed}), which the oracle knows"
+            );
+        }
+        out
     }
 
     /// The target each policy was run for: the service level, except for `static`, which has
@@ -55,8 +76,8 @@ impl BacktestReport {
         (policy != "static").then_some(self.service_level)
     }
 
-    /// `{ "series", "days", "lead_time_days", "service_level", "policies": { name: {..,
-    /// "target"} } }`.
+    /// `{ "series", "days", "lead_time_days", "service_level", "generated", "policies": { name:
+    /// {.., "target"} } }`; `generated` is the seed, or null for the file's own demand.
     pub fn to_json(&self) -> serde_json::Value {
         let policies: serde_json::Map<String, serde_json::Value> = self
             .policies()
@@ -72,6 +93,7 @@ impl BacktestReport {
             "days": self.days,
             "lead_time_days": self.lead_time_days,
             "service_level": self.service_level,
+            "generated": self.generated,
             "policies": policies,
         })
     }
@@ -79,8 +101,9 @@ impl BacktestReport {
     /// A plain-text table for people.
     pub fn to_table(&self) -> String {
         let mut out = format!(
-            "{} series, {} days scored after a {WARMUP_DAYS}-day warm-up; lead time {} days, target fill rate {}\n",
-            self.series, self.days, self.lead_time_days, self.service_level
+            "{}; target fill rate {}\n",
+            self.heading(),
+            self.service_level
         );
         let _ = writeln!(
             out,
@@ -112,6 +135,7 @@ impl BacktestReport {
         out.push_str(
             "lead RMSE: root mean square error of each plan's lead-time demand, in units\n",
         );
+        let _ = writeln!(out, "{ORACLE_NOTE}");
         let total: usize = self.models.values().sum();
         if total > 0 {
             let shares: Vec<String> = self
@@ -138,33 +162,35 @@ pub struct SweepReport {
     pub runs: Vec<BacktestReport>,
 }
 
-/// The moving average's stock and orders at the fill rate the forecast policy reached.
+/// The moving average's stock and orders at the fill rate a policy (`forecast` or `oracle`)
+/// reached.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EqualFill {
+    pub policy: &'static str,
     pub target: f64,
     pub fill_rate: f64,
-    pub forecast_avg_on_hand: f64,
-    pub forecast_orders: u64,
+    pub avg_on_hand: f64,
+    pub orders: u64,
     /// Interpolated between the moving average's runs; `None` outside the fills they reached.
     pub movavg_avg_on_hand: Option<f64>,
     pub movavg_orders: Option<f64>,
 }
 
 impl EqualFill {
-    /// Forecast stock / moving-average stock at the same fill, minus 1 (negative: less stock).
+    /// The policy's stock / moving-average stock at the same fill, minus 1 (negative: less
+    /// stock).
     pub fn stock_change(&self) -> Option<f64> {
-        self.movavg_avg_on_hand
-            .map(|m| self.forecast_avg_on_hand / m - 1.0)
+        self.movavg_avg_on_hand.map(|m| self.avg_on_hand / m - 1.0)
     }
 
     pub fn orders_change(&self) -> Option<f64> {
-        self.movavg_orders
-            .map(|m| self.forecast_orders as f64 / m - 1.0)
+        self.movavg_orders.map(|m| self.orders as f64 / m - 1.0)
     }
 }
 
 impl SweepReport {
-    /// For each run, the moving average at the forecast policy's fill.
+    /// For each run, the moving average at the forecast policy's fill, then the same at the
+    /// oracle's.
     pub fn equal_fill(&self) -> Vec<EqualFill> {
         let curve: Vec<(f64, f64, f64)> = self
             .runs
@@ -177,20 +203,26 @@ impl SweepReport {
                 )
             })
             .collect();
-        self.runs
-            .iter()
-            .map(|r| {
-                let fill = r.forecast.fill_rate;
-                let at = interpolate(&curve, fill);
-                EqualFill {
-                    target: r.service_level,
-                    fill_rate: fill,
-                    forecast_avg_on_hand: r.forecast.avg_on_hand,
-                    forecast_orders: r.forecast.orders,
-                    movavg_avg_on_hand: at.map(|(stock, _)| stock),
-                    movavg_orders: at.map(|(_, orders)| orders),
-                }
-            })
+        let compared = |policy: &'static str, r: &BacktestReport| {
+            let p = if policy == "oracle" {
+                &r.oracle
+            } else {
+                &r.forecast
+            };
+            let at = interpolate(&curve, p.fill_rate);
+            EqualFill {
+                policy,
+                target: r.service_level,
+                fill_rate: p.fill_rate,
+                avg_on_hand: p.avg_on_hand,
+                orders: p.orders,
+                movavg_avg_on_hand: at.map(|(stock, _)| stock),
+                movavg_orders: at.map(|(_, orders)| orders),
+            }
+        };
+        ["forecast", "oracle"]
+            .into_iter()
+            .flat_map(|policy| self.runs.iter().map(move |r| compared(policy, r)))
             .collect()
     }
 
@@ -205,57 +237,67 @@ impl SweepReport {
     pub fn to_table(&self) -> String {
         let mut out = String::new();
         if let Some(first) = self.runs.first() {
-            let _ = writeln!(
-                out,
-                "{} series, {} days scored after a {WARMUP_DAYS}-day warm-up; lead time {} days",
-                first.series, first.days, first.lead_time_days
-            );
+            let _ = writeln!(out, "{}", first.heading());
         }
         let _ = writeln!(
             out,
-            "{:>7} | {:>29} | {:>29} | {:>22}",
-            "target", "forecast", "movavg", "static"
+            "{:>7} | {:>25} | {:>25} | {:>17} | {:>25}",
+            "target", "forecast", "movavg", "static", "oracle"
         );
+        let columns = format!("{:>7} {:>9} {:>7}", "fill", "avg stock", "orders");
         let _ = writeln!(
             out,
-            "{:>7} | {:>7} {:>11} {:>9} | {:>7} {:>11} {:>9} | {:>7} {:>11}",
-            "", "fill", "avg stock", "orders", "fill", "avg stock", "orders", "fill", "avg stock"
+            "{:>7} | {columns} | {columns} | {:>7} {:>9} | {columns}",
+            "", "fill", "avg stock"
         );
+        let cells = |p: &PolicyReport| {
+            format!(
+                "{:>7.4} {:>9.1} {:>7}",
+                p.fill_rate, p.avg_on_hand, p.orders
+            )
+        };
         for r in &self.runs {
-            let (f, m, s) = (&r.forecast, &r.movavg, &r.static_policy);
+            let s = &r.static_policy;
             let _ = writeln!(
                 out,
-                "{:>7} | {:>7.4} {:>11.1} {:>9} | {:>7.4} {:>11.1} {:>9} | {:>7.4} {:>11.1}",
+                "{:>7} | {} | {} | {:>7.4} {:>9.1} | {}",
                 r.service_level,
-                f.fill_rate,
-                f.avg_on_hand,
-                f.orders,
-                m.fill_rate,
-                m.avg_on_hand,
-                m.orders,
+                cells(&r.forecast),
+                cells(&r.movavg),
                 s.fill_rate,
-                s.avg_on_hand
+                s.avg_on_hand,
+                cells(&r.oracle)
             );
         }
-        if let Some(mase) = self.runs.first().map(|r| (r.forecast.mase, r.movavg.mase)) {
+        if let Some(first) = self.runs.first() {
             let show = |m: Option<f64>| m.map_or_else(|| "-".to_owned(), |m| format!("{m:.3}"));
+            let rmse = |m: Option<f64>| m.map_or_else(|| "-".to_owned(), |m| format!("{m:.1}"));
             let _ = writeln!(
                 out,
-                "MASE (1-7 days ahead, vs seasonal naive): forecast {}, movavg {}",
-                show(mase.0),
-                show(mase.1)
+                "MASE (1-7 days ahead, vs seasonal naive): forecast {}, movavg {}, oracle {}",
+                show(first.forecast.mase),
+                show(first.movavg.mase),
+                show(first.oracle.mase)
+            );
+            let _ = writeln!(
+                out,
+                "lead-time demand RMSE (units): forecast {}, movavg {}, oracle {}",
+                rmse(first.forecast.lead_time_rmse),
+                rmse(first.movavg.lead_time_rmse),
+                rmse(first.oracle.lead_time_rmse)
             );
         }
-        out.push_str("At the fill the forecast policy reached, the moving average (interpolated between its runs):\n");
+        out.push_str("At the fill each policy reached, the moving average (interpolated between its runs):\n");
         let _ = writeln!(
             out,
-            "{:>7} {:>7} {:>15} {:>13} {:>7} {:>15} {:>13} {:>7}",
+            "{:<9} {:>7} {:>7} {:>10} {:>13} {:>7} {:>8} {:>13} {:>7}",
+            "policy",
             "target",
             "fill",
-            "forecast stock",
+            "its stock",
             "movavg stock",
             "stock",
-            "forecast orders",
+            "orders",
             "movavg orders",
             "orders"
         );
@@ -266,17 +308,19 @@ impl SweepReport {
             let num = |v: Option<f64>| v.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"));
             let _ = writeln!(
                 out,
-                "{:>7} {:>7.4} {:>15.1} {:>13} {:>7} {:>15} {:>13} {:>7}",
+                "{:<9} {:>7} {:>7.4} {:>10.1} {:>13} {:>7} {:>8} {:>13} {:>7}",
+                e.policy,
                 e.target,
                 e.fill_rate,
-                e.forecast_avg_on_hand,
+                e.avg_on_hand,
                 num(e.movavg_avg_on_hand),
                 pct(e.stock_change()),
-                e.forecast_orders,
+                e.orders,
                 num(e.movavg_orders.map(f64::round)),
                 pct(e.orders_change())
             );
         }
+        let _ = writeln!(out, "{ORACLE_NOTE}");
         out
     }
 }

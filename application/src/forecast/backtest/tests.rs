@@ -56,7 +56,12 @@ fn backtest_on_synthetic_data_gives_sane_numbers() {
     assert_eq!(report.series, 2);
     assert_eq!(report.days, 70);
     assert_eq!(report.skipped, vec!["short".to_owned()]);
-    for p in [&report.forecast, &report.static_policy, &report.movavg] {
+    for p in [
+        &report.forecast,
+        &report.static_policy,
+        &report.movavg,
+        &report.oracle,
+    ] {
         assert!((0.0..=1.0).contains(&p.fill_rate), "{p:?}");
         assert!(p.orders > 0 && p.avg_on_hand > 0.0, "{p:?}");
     }
@@ -81,14 +86,20 @@ fn backtest_on_synthetic_data_gives_sane_numbers() {
         keys(&json),
         [
             "days",
+            "generated",
             "lead_time_days",
             "policies",
             "series",
             "service_level"
         ]
     );
-    assert_eq!(keys(&json["policies"]), ["forecast", "movavg", "static"]);
+    assert_eq!(json["generated"], serde_json::Value::Null);
+    assert_eq!(
+        keys(&json["policies"]),
+        ["forecast", "movavg", "oracle", "static"]
+    );
     assert_eq!(json["policies"]["forecast"]["target"], 0.95);
+    assert_eq!(json["policies"]["oracle"]["target"], 0.95);
     assert_eq!(
         json["policies"]["static"]["target"],
         serde_json::Value::Null
@@ -110,6 +121,7 @@ fn backtest_on_synthetic_data_gives_sane_numbers() {
         table.contains("forecast")
             && table.contains("movavg")
             && table.contains("static")
+            && table.contains("oracle: knows each day's mean demand in hindsight")
             && table.contains("target"),
         "{table}"
     );
@@ -203,7 +215,11 @@ fn intermittent_demand_meets_its_fill_target_with_less_stock_than_the_moving_ave
     assert!((0.92..=0.98).contains(&fill), "{}", sweep.to_table());
     // Less stock than the moving average at the same fill: interpolated between its runs, or,
     // when no run of it reaches this fill, less stock than its run with the highest fill.
-    let equal = sweep.equal_fill()[2];
+    let equal = sweep
+        .equal_fill()
+        .into_iter()
+        .find(|e| e.policy == "forecast" && e.target == 0.95)
+        .unwrap();
     let best_movavg = sweep
         .runs
         .iter()
@@ -230,4 +246,179 @@ fn equal_fill_interpolates_between_the_moving_average_runs() {
     let (stock, orders) = report::interpolate(&curve, 0.925).unwrap();
     assert!((stock - 90.0).abs() < 1e-9 && (orders - 45.0).abs() < 1e-9);
     assert_eq!(report::interpolate(&curve, 0.96), None);
+}
+
+const WEEKDAY: [f64; 7] = [0.8, 0.85, 0.9, 1.0, 1.1, 1.3, 1.05];
+
+/// Each day's mean demand: a weekday profile (busy weekends) times a yearly season of +-35%
+/// around `level`.
+fn weekday_yearly_mean(days: usize, level: f64) -> Vec<f64> {
+    (0..days)
+        .map(|i| {
+            let season = 1.0 + 0.35 * (2.0 * std::f64::consts::PI * i as f64 / 365.25).sin();
+            level * WEEKDAY[i % 7] * season
+        })
+        .collect()
+}
+
+/// Poisson demand around [`weekday_yearly_mean`], with that mean known, for levels from 4 to
+/// about 60 units a day.
+fn poisson_series(n: usize, days: usize) -> Vec<SkuSeries> {
+    let mut rng = generated::SplitMix64(20261129);
+    (0..n)
+        .map(|i| {
+            let mean = weekday_yearly_mean(days, 4.0 + 5.0 * i as f64);
+            SkuSeries {
+                sku: format!("p{i}"),
+                start: start(),
+                demand: generated::poisson_draws(&mean, &mut rng),
+                known_mean: Some(mean),
+            }
+        })
+        .collect()
+}
+
+/// The oracle (with each series' known mean) or the moving average over all series, for one
+/// target; no forecast fitting, so that many targets stay cheap.
+fn known_mean_policy(series: &[SkuSeries], oracle: bool, target: f64) -> PolicyReport {
+    let options = BacktestOptions {
+        service_level: ServiceLevel::new(target).unwrap(),
+        ..Default::default()
+    };
+    let totals: Vec<_> = series
+        .iter()
+        .map(|s| {
+            let mut planner: Box<dyn policy::Planner> = if oracle {
+                Box::new(policy::OraclePlanner {
+                    options,
+                    mean: s.known_mean.clone().unwrap(),
+                })
+            } else {
+                Box::new(policy::MovingAveragePlanner { options })
+            };
+            simulation::simulate(s, options, planner.as_mut()).unwrap()
+        })
+        .collect();
+    PolicyTotals::sum(totals.iter())
+}
+
+#[test]
+fn oracle_with_a_known_mean_hits_its_fill_target_with_less_stock_than_the_moving_average() {
+    let series = poisson_series(12, 730);
+    let curve: Vec<(f64, f64, f64)> = [0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998]
+        .iter()
+        .map(|&t| {
+            let m = known_mean_policy(&series, false, t);
+            (m.fill_rate, m.avg_on_hand, m.orders as f64)
+        })
+        .collect();
+    for target in [0.9, 0.95, 0.98] {
+        let oracle = known_mean_policy(&series, true, target);
+        assert!(
+            (oracle.fill_rate - target).abs() <= 0.015,
+            "target {target}: {oracle:?}"
+        );
+        let (movavg_stock, _) = report::interpolate(&curve, oracle.fill_rate)
+            .unwrap_or_else(|| panic!("no moving-average run around {oracle:?}: {curve:?}"));
+        assert!(
+            oracle.avg_on_hand < movavg_stock,
+            "target {target}: oracle {oracle:?}, moving average {movavg_stock}"
+        );
+    }
+}
+
+#[test]
+fn the_oracle_plans_with_the_mean_it_is_handed() {
+    let series = poisson_series(6, 400);
+    let oracle = known_mean_policy(&series, true, 0.95);
+    // Its only error is the Poisson noise of lead-time demand: variance = the lead-time mean.
+    let lead = 7;
+    let (mut squares, mut plans) = (0.0, 0.0);
+    for s in &series {
+        let mean = s.known_mean.as_ref().unwrap();
+        for today in (WARMUP_DAYS..mean.len() - lead).step_by(REFIT_EVERY_DAYS) {
+            squares += mean[today..today + lead].iter().sum::<f64>();
+            plans += 1.0;
+        }
+    }
+    let poisson_rmse = (squares / plans).sqrt();
+    let rmse = oracle.lead_time_rmse.unwrap();
+    assert!(
+        (rmse / poisson_rmse - 1.0).abs() < 0.1,
+        "{rmse} against {poisson_rmse}"
+    );
+    // Handed a mean 30% too low, it orders too little and serves less.
+    let low: Vec<SkuSeries> = series
+        .iter()
+        .map(|s| SkuSeries {
+            known_mean: s
+                .known_mean
+                .as_ref()
+                .map(|m| m.iter().map(|x| 0.7 * x).collect()),
+            ..s.clone()
+        })
+        .collect();
+    let short = known_mean_policy(&low, true, 0.95);
+    assert!(
+        short.fill_rate < oracle.fill_rate - 0.03,
+        "{short:?} against {oracle:?}"
+    );
+}
+
+#[test]
+fn hindsight_mean_recovers_a_weekday_profile_and_follows_the_season() {
+    // No noise: a flat level times the weekday profile comes back exactly.
+    let whole: Vec<u64> = (0..364)
+        .map(|i| (1000.0 * WEEKDAY[i % 7]).round() as u64)
+        .collect();
+    let mean = hindsight::hindsight_mean(&whole, start());
+    for (m, x) in mean.iter().zip(&whole) {
+        assert!((m - *x as f64).abs() < 1e-6, "{m} against {x}");
+    }
+    // A yearly season of +-35% is followed to within a few percent away from the ends.
+    let truth = weekday_yearly_mean(730, 1000.0);
+    let demand: Vec<u64> = truth.iter().map(|x| x.round() as u64).collect();
+    let mean = hindsight::hindsight_mean(&demand, start());
+    for (m, t) in mean.iter().zip(&truth).skip(28).take(730 - 56) {
+        assert!((m / t - 1.0).abs() < 0.03, "{m} against {t}");
+    }
+}
+
+#[test]
+fn generated_demand_keeps_each_series_total_and_hands_its_mean_to_the_oracle() {
+    let text = csv(&[("a", weekly_values(200, 5)), ("b", weekly_values(150, 6))]);
+    let (real, _) = read_series(&text, today(), None).unwrap();
+    let (generated, _) = read_series(&text, today(), Some(3)).unwrap();
+    assert_eq!(read_series(&text, today(), Some(3)).unwrap().0, generated);
+    assert_ne!(read_series(&text, today(), Some(4)).unwrap().0, generated);
+    for (r, g) in real.iter().zip(&generated) {
+        assert_eq!(
+            (&r.sku, r.start, r.demand.len()),
+            (&g.sku, g.start, g.demand.len())
+        );
+        assert_ne!(r.demand, g.demand);
+        let total = |d: &[u64]| d.iter().sum::<u64>() as f64;
+        assert!(
+            (total(&g.demand) / total(&r.demand) - 1.0).abs() < 0.05,
+            "{} against {}",
+            total(&g.demand),
+            total(&r.demand)
+        );
+        let mean = g.known_mean.as_ref().unwrap();
+        assert_eq!(mean, &hindsight::hindsight_mean(&r.demand, r.start));
+    }
+    assert!(real.iter().all(|s| s.known_mean.is_none()));
+
+    let options = BacktestOptions {
+        generated: Some(3),
+        ..Default::default()
+    };
+    let report = run_backtest(&text, today(), options).unwrap();
+    assert_eq!(report.generated, Some(3));
+    assert_eq!(report.to_json()["generated"], 3);
+    assert!(
+        report.to_table().contains("generated"),
+        "{}",
+        report.to_table()
+    );
 }
