@@ -7,6 +7,7 @@ mod common;
 use chrono::{Duration as ChronoDuration, Utc};
 use common::{eventually, token_for, Backend, TestApp, SECRET};
 use reqwest::StatusCode;
+use restock_application::chat::HISTORY_MESSAGES;
 use restock_domain::TenantId;
 use restock_infrastructure::tokens::{Role, TokenKeys};
 use restock_infrastructure::Db;
@@ -975,4 +976,72 @@ async fn manual_refill(backend: Backend) {
     app.server.shutdown().await;
 }
 
-on_both_stores!(question_table, proposed_actions, manual_refill);
+/// Turn the stored answer at `position` into text that does not decode.
+async fn break_message(db: &Db, conversation: &str, position: i64) {
+    let sql = "UPDATE conversation_messages SET turn = '{not json' \
+               WHERE conversation_id = $1 AND position = $2";
+    let changed = match db {
+        Db::Postgres(pool) => sqlx::query(sql)
+            .bind(conversation)
+            .bind(position)
+            .execute(pool)
+            .await
+            .expect("update")
+            .rows_affected(),
+        Db::Sqlite { write, .. } => sqlx::query(sql)
+            .bind(conversation)
+            .bind(position)
+            .execute(write)
+            .await
+            .expect("update")
+            .rows_affected(),
+    };
+    assert_eq!(changed, 1);
+}
+
+/// A question reads the end of its conversation, never all of it: reading everything made each
+/// question cost its conversation's length, and the soak's server grew with its conversations.
+/// An old answer that no longer decodes shows which messages are read: the whole conversation
+/// cannot be shown any more, but new questions are still answered.
+async fn a_question_reads_only_the_end_of_its_conversation(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let m = app.manager(SHOP);
+    // Two products: the follow-up below needs its context to know which one.
+    app.register(&m, "MILK").await;
+    app.register(&m, "COFFEE").await;
+    let id = conversation(&app, &m).await;
+    let path = format!("/v1/conversations/{id}/messages");
+    let question = json!({ "text": "how much MILK do we have?" });
+    // One question and one answer per turn: the first answer falls out of the window.
+    for _ in 0..HISTORY_MESSAGES / 2 + 1 {
+        ok(&app, &path, &m, question.clone()).await;
+    }
+    break_message(&app.server.state.db, &id, 2).await;
+    let whole = app.get(&format!("/v1/conversations/{id}"), &m).await;
+    assert_eq!(
+        whole.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{:?}",
+        whole.body
+    );
+    let answer = ok(&app, &path, &m, question.clone()).await;
+    assert_eq!(answer["data"]["product"]["sku"], "MILK", "{answer}");
+    // A follow-up still finds its context at the end of the conversation.
+    let follow_up = ok(&app, &path, &m, json!({ "text": "and yesterday?" })).await;
+    assert_eq!(follow_up["data"]["kind"], "as_of", "{follow_up}");
+    let history_of = |t: &Value| t["name"] == "stock_history" && t["arguments"]["sku"] == "MILK";
+    assert!(
+        follow_up["tool_calls"]
+            .as_array()
+            .is_some_and(|calls| calls.iter().any(history_of)),
+        "{follow_up}"
+    );
+    app.server.shutdown().await;
+}
+
+on_both_stores!(
+    question_table,
+    proposed_actions,
+    manual_refill,
+    a_question_reads_only_the_end_of_its_conversation
+);

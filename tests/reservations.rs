@@ -4,6 +4,7 @@ mod common;
 
 use common::{eventually, Backend, TestApp};
 use reqwest::{Method, StatusCode};
+use restock_domain::CLOSED_RESERVATIONS_KEPT;
 use serde_json::json;
 
 async fn two_hundred_racers_for_fifty_units_never_oversell(backend: Backend) {
@@ -246,10 +247,104 @@ async fn several_sweepers_expire_each_reservation_once(backend: Backend) {
     second.server.shutdown().await;
 }
 
+/// The Product aggregate remembers only the last `CLOSED_RESERVATIONS_KEPT` closed reservations;
+/// older ones answer confirm and release exactly as before, from the read model, recording nothing.
+async fn long_closed_reservations_answer_as_before_and_record_nothing(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let t = app.manager("shop");
+    app.register(&t, "A").await;
+    app.post("/v1/products/A/receipts", &t, json!({ "quantity": 1000 }))
+        .await;
+    let reserve = |ttl: u32| {
+        let (app, t) = (&app, &t);
+        async move {
+            let r = app
+                .post(
+                    "/v1/products/A/reservations",
+                    t,
+                    json!({ "quantity": 2, "ttl_seconds": ttl }),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+            r.body["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let delete = |id: String| {
+        let (app, t) = (&app, &t);
+        async move {
+            app.send(
+                Method::DELETE,
+                &format!("/v1/reservations/{id}"),
+                Some(t),
+                None,
+                &[],
+            )
+            .await
+        }
+    };
+    let confirm = |id: String| {
+        let (app, t) = (&app, &t);
+        async move {
+            app.post(&format!("/v1/reservations/{id}/confirm"), t, json!({}))
+                .await
+        }
+    };
+
+    let expired = reserve(1).await;
+    eventually("the reservation expires", || async {
+        app.product(&t, "A").await["reserved"] == json!(0)
+    })
+    .await;
+    let confirmed = reserve(900).await;
+    assert_eq!(confirm(confirmed.clone()).await.status, StatusCode::OK);
+    let released = reserve(900).await;
+    assert_eq!(
+        delete(released.clone()).await.status,
+        StatusCode::NO_CONTENT
+    );
+    for _ in 0..CLOSED_RESERVATIONS_KEPT + 5 {
+        let id = reserve(900).await;
+        assert_eq!(delete(id).await.status, StatusCode::NO_CONTENT);
+    }
+    let before = app.product(&t, "A").await;
+    let events = app.event_count(&t, "A").await;
+    assert_eq!(events, 2 + 2 * (CLOSED_RESERVATIONS_KEPT + 8));
+
+    let c = confirm(confirmed.clone()).await;
+    assert_eq!(c.status, StatusCode::OK, "{:?}", c.body);
+    assert_eq!(
+        (
+            c.body["id"].clone(),
+            c.body["sku"].clone(),
+            c.body["quantity"].clone()
+        ),
+        (json!(confirmed), json!("A"), json!(2))
+    );
+    assert!(c.body["expires_at"].is_string());
+    let c = confirm(released.clone()).await;
+    assert_eq!((c.status, c.code()), (StatusCode::CONFLICT, "conflict"));
+    let c = confirm(expired.clone()).await;
+    assert_eq!(
+        (c.status, c.code()),
+        (StatusCode::GONE, "reservation_expired")
+    );
+    let d = delete(confirmed).await;
+    assert_eq!((d.status, d.code()), (StatusCode::CONFLICT, "conflict"));
+    assert_eq!(delete(released).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(delete(expired).await.status, StatusCode::NO_CONTENT);
+
+    assert_eq!(app.event_count(&t, "A").await, events, "nothing recorded");
+    assert_eq!(app.product(&t, "A").await, before);
+    // Ids nobody ever reserved are still 404.
+    let unknown = confirm(uuid::Uuid::new_v4().to_string()).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
 on_both_stores!(
     two_hundred_racers_for_fifty_units_never_oversell,
     confirm_release_and_their_status_codes,
     an_unconfirmed_reservation_expires_by_itself,
     a_retried_reserve_with_the_same_key_reserves_once,
     several_sweepers_expire_each_reservation_once,
+    long_closed_reservations_answer_as_before_and_record_nothing,
 );

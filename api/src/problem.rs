@@ -153,6 +153,10 @@ impl ApiError {
         Self::new(ErrorCode::NotFound, detail)
     }
 
+    pub fn is_not_found(&self) -> bool {
+        self.code == ErrorCode::NotFound
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new(ErrorCode::Conflict, detail)
     }

@@ -141,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
                 Some(path) => path.into(),
                 None => soak::SoakConfig::default_server_bin()?,
             },
+            no_kill: args.iter().any(|a| a == "--soak-no-kill"),
         })
         .await?;
     }

@@ -14,6 +14,6 @@ pub use product::{
     command::{ProductCommand, ProductDetails},
     error::ProductError,
     event::{DailyDemand, DailyPrice, ProductEvent, ReorderPoint},
-    MinimumSource, Product, RefillStatus, ReservationStatus,
+    MinimumSource, Product, RefillStatus, ReservationStatus, CLOSED_RESERVATIONS_KEPT,
 };
 pub use quantity::{Quantity, ServiceLevel, UnitPrice};

@@ -11,11 +11,14 @@ use crate::routes::products::parse_sku;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
 use chrono::Duration;
 use restock_application::views::ReservationView;
 use restock_application::Executed;
-use restock_domain::{ProductCommand, Quantity, ReservationId, Sku, TenantId};
+use restock_domain::{
+    ProductCommand, ProductError, Quantity, ReservationId, ReservationStatus, Sku, TenantId,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -126,7 +129,42 @@ pub async fn confirm(
         now: app.clock.now(),
     };
     let render = |e: &Executed| (StatusCode::OK, reservation_view(e, rid, &sku));
-    app.execute(&cmd.context(), &sku, command, render).await
+    match app.execute(&cmd.context(), &sku, command, render).await {
+        Err(e) if e.is_not_found() => {
+            let view = forgotten(&app, &cmd.caller.tenant, rid, e).await?;
+            match view.status {
+                Some(ReservationStatus::Confirmed) => {
+                    Ok((StatusCode::OK, Json(view)).into_response())
+                }
+                Some(ReservationStatus::Released) => Err(ProductError::ReservationReleased.into()),
+                Some(ReservationStatus::Expired) => Err(ProductError::ReservationExpired.into()),
+                _ => Err(closing()),
+            }
+        }
+        answer => answer,
+    }
+}
+
+/// A reservation the Product aggregate no longer remembers (it keeps the last
+/// `CLOSED_RESERVATIONS_KEPT` closed ones): its last state in the reservations read model, so
+/// that confirm and release answer as they did while it was remembered, recording nothing.
+/// Unknown there too: the aggregate's own answer (`unknown`).
+async fn forgotten(
+    app: &AppState,
+    tenant: &TenantId,
+    id: ReservationId,
+    unknown: ApiError,
+) -> Result<ReservationView, ApiError> {
+    app.read_models
+        .reservation(tenant, id)
+        .await?
+        .ok_or(unknown)
+}
+
+/// The read model still shows as active a reservation the aggregate closed and forgot: it has
+/// not caught up with the last closes yet; the same request succeeds once it has.
+fn closing() -> ApiError {
+    ApiError::conflict("the reservation was just closed; retry")
 }
 
 /// Release the units (releasing a released or expired reservation changes nothing).
@@ -152,8 +190,24 @@ pub async fn release(
     let command = ProductCommand::ReleaseReservation {
         reservation_id: ReservationId(id),
     };
-    app.execute(&cmd.context(), &sku, command, |_| {
-        (StatusCode::NO_CONTENT, ())
-    })
-    .await
+    let answer = app
+        .execute(&cmd.context(), &sku, command, |_| {
+            (StatusCode::NO_CONTENT, ())
+        })
+        .await;
+    match answer {
+        Err(e) if e.is_not_found() => {
+            let view = forgotten(&app, &cmd.caller.tenant, ReservationId(id), e).await?;
+            match view.status {
+                Some(ReservationStatus::Confirmed) => {
+                    Err(ProductError::ReservationConfirmed.into())
+                }
+                Some(ReservationStatus::Released | ReservationStatus::Expired) => {
+                    Ok(StatusCode::NO_CONTENT.into_response())
+                }
+                _ => Err(closing()),
+            }
+        }
+        answer => answer,
+    }
 }

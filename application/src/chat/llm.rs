@@ -16,7 +16,7 @@
 use super::interpreter::Proposal;
 use super::metrics::ChatMetrics;
 use super::text::Lang;
-use super::{StoredMessage, ToolCallView};
+use super::{StoredMessage, ToolCallView, HISTORY_MESSAGES};
 use crate::agent::chat::{conversation_request, ChatMessage, RawToolCall, Usage};
 use crate::agent::SharedLlm;
 use crate::ports::LlmBudget;
@@ -29,8 +29,6 @@ use tokio::time::Instant;
 /// Rounds of tool calls in one answer. The request after the last round asks for text only
 /// (`tool_choice: "none"`); a reply that still calls tools is refused.
 pub const MAX_TOOL_ROUNDS: usize = 3;
-/// Earlier messages sent along, newest kept (each is a question or a final answer).
-const HISTORY_MESSAGES: usize = 12;
 /// A tool result is cut to this many characters in the prompt: small local models have small
 /// context windows, and a 500-row list would not fit. The figures check uses the whole result.
 const MAX_TOOL_CONTENT_CHARS: usize = 6000;
@@ -102,6 +100,8 @@ impl ChatLlm {
         let deadline = Instant::now() + self.llm.config.deadline;
         let offered = offered_tools();
         let mut messages = vec![ChatMessage::System(system_prompt(lang, now))];
+        // Earlier messages sent along, newest kept (each a question or a final answer); the
+        // caller reads no more than these, the cut only guards another caller.
         let earlier = history.len().saturating_sub(HISTORY_MESSAGES);
         for m in &history[earlier..] {
             messages.push(match m.role.as_str() {

@@ -2,11 +2,11 @@
 //! query is scoped to one tenant, and every answer is an API shape (`views`), never a row.
 
 use super::StoreError;
-use crate::views::{MovementView, NotificationView, RefillView};
+use crate::views::{MovementView, NotificationView, RefillView, ReservationView};
 use crate::ProductView;
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use restock_domain::{RefillStatus, Sku, TenantId};
+use restock_domain::{RefillStatus, ReservationId, Sku, TenantId};
 use serde::{Deserialize, Serialize};
 
 /// A supplier's unit price on one day.
@@ -94,4 +94,13 @@ pub trait ReadModels: Send + Sync + 'static {
         tenant: &TenantId,
         page: &PageRequest,
     ) -> Result<Vec<NotificationView>, StoreError>;
+
+    /// A reservation as the read model last recorded it. The Product aggregate forgets closed
+    /// reservations beyond `CLOSED_RESERVATIONS_KEPT`; confirm and release answer for those
+    /// from here.
+    async fn reservation(
+        &self,
+        tenant: &TenantId,
+        id: ReservationId,
+    ) -> Result<Option<ReservationView>, StoreError>;
 }

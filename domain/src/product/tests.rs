@@ -438,3 +438,112 @@ fn a_price_event_refuses_a_non_positive_price_when_read() {
     });
     assert!(serde_json::from_value::<ProductEvent>(bad).is_err());
 }
+
+/// Reserve one unit and close it the given way; returns the reservation id.
+fn reserve_and_close(p: &mut Product, how: usize) -> ReservationId {
+    let (id, reserved) = reservation(1);
+    p.apply_event(&reserved);
+    let closed = match how % 3 {
+        0 => ProductEvent::ReservationConfirmed {
+            reservation_id: id,
+            quantity: q(1),
+        },
+        1 => ProductEvent::ReservationReleased {
+            reservation_id: id,
+            quantity: q(1),
+        },
+        _ => ProductEvent::ReservationExpired {
+            reservation_id: id,
+            quantity: q(1),
+        },
+    };
+    p.apply_event(&closed);
+    id
+}
+
+#[test]
+fn closed_reservations_stay_bounded_and_active_ones_are_never_forgotten() {
+    let mut p = Product::default();
+    p.apply_event(&registered());
+    p.apply_event(&received(100_000));
+    let (held, reserved) = reservation(5);
+    p.apply_event(&reserved);
+    let closed: Vec<_> = (0..3_000).map(|i| reserve_and_close(&mut p, i)).collect();
+
+    assert_eq!(p.reservations.len(), CLOSED_RESERVATIONS_KEPT + 1);
+    assert_eq!(p.closed_reservations.len(), CLOSED_RESERVATIONS_KEPT);
+    assert_eq!(p.reservations[&held].status, ReservationStatus::Active);
+    assert_eq!(p.reserved, 5);
+    assert_eq!(p.on_hand, 100_000 - 1_000, "every third one was confirmed");
+
+    // The most recent closed ones answer as before; the oldest are unknown.
+    let now = t0();
+    let recent = &closed[closed.len() - CLOSED_RESERVATIONS_KEPT..];
+    for (i, id) in recent.iter().enumerate() {
+        let how = (closed.len() - CLOSED_RESERVATIONS_KEPT + i) % 3;
+        let confirm = p.decide(ProductCommand::ConfirmReservation {
+            reservation_id: *id,
+            now,
+        });
+        let expected = match how {
+            0 => Ok(vec![]),
+            1 => Err(ProductError::ReservationReleased),
+            _ => Err(ProductError::ReservationExpired),
+        };
+        assert_eq!(confirm, expected);
+    }
+    assert_eq!(
+        p.decide(ProductCommand::ConfirmReservation {
+            reservation_id: closed[0],
+            now
+        }),
+        Err(ProductError::ReservationNotFound)
+    );
+    // The held reservation still confirms.
+    assert_eq!(
+        p.decide(ProductCommand::ConfirmReservation {
+            reservation_id: held,
+            now
+        }),
+        Ok(vec![ProductEvent::ReservationConfirmed {
+            reservation_id: held,
+            quantity: q(5),
+        }])
+    );
+}
+
+#[test]
+fn replay_and_a_snapshot_from_before_the_bound_reach_the_same_state() {
+    let mut p = Product::default();
+    p.apply_event(&registered());
+    p.apply_event(&received(10_000));
+    for i in 0..200 {
+        reserve_and_close(&mut p, i);
+    }
+    // A snapshot of the folded state loads back to the same state, queue included.
+    let snapshot = serde_json::to_value(&p).expect("state to json");
+    let reloaded: Product = serde_json::from_value(snapshot).expect("snapshot loads");
+    assert_eq!(reloaded, p);
+    assert_eq!(p.reservations.len(), CLOSED_RESERVATIONS_KEPT);
+
+    // A snapshot written before the bound: every closed reservation, no close-order queue.
+    let mut old = serde_json::to_value(&p).expect("state to json");
+    let map = old.as_object_mut().expect("state is an object");
+    map.remove("closed_reservations");
+    let mut legacy: Product = serde_json::from_value(old).expect("old snapshot loads");
+    assert!(legacy.closed_reservations.is_empty());
+    for _ in 0..CLOSED_RESERVATIONS_KEPT {
+        legacy.reservations.insert(
+            ReservationId(Uuid::new_v4()),
+            Reservation {
+                quantity: q(1),
+                expires_at: t0(),
+                status: ReservationStatus::Released,
+            },
+        );
+    }
+    // The next close brings it back within the bound and keeps the one just closed.
+    let newest = reserve_and_close(&mut legacy, 0);
+    assert_eq!(legacy.reservations.len(), CLOSED_RESERVATIONS_KEPT);
+    assert!(legacy.reservations.contains_key(&newest));
+}

@@ -6,7 +6,8 @@ use crate::{execute, fetch_all, fetch_optional, Backend, Db, DbTx};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use restock_application::chat::{
-    ConversationStore, ConversationSummary, ProposedAction, StoredAction, StoredMessage,
+    ConversationStore, ConversationSummary, ProposedAction, RecentMessages, StoredAction,
+    StoredMessage,
 };
 use restock_application::ports::StoreError;
 use restock_domain::TenantId;
@@ -63,6 +64,26 @@ struct MessageRow {
     turn: Option<String>,
     context: Option<String>,
     created_at: DateTime<Utc>,
+}
+
+impl MessageRow {
+    fn stored(self) -> Result<StoredMessage, StoreError> {
+        Ok(StoredMessage {
+            id: uuid(&self.message_id)?,
+            role: self.role,
+            text: self.text,
+            created_at: self.created_at,
+            turn: self.turn.as_deref().map(json).transpose()?,
+            context: self.context.as_deref().map(json::<Value>).transpose()?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct RecentRow {
+    position: i64,
+    #[sqlx(flatten)]
+    message: MessageRow,
 }
 
 #[derive(sqlx::FromRow)]
@@ -178,18 +199,39 @@ impl ConversationStore for SqlConversations {
         )
         .map_err(StoreError::new)?;
         tx.commit().await.map_err(StoreError::new)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(StoredMessage {
-                    id: uuid(&r.message_id)?,
-                    role: r.role,
-                    text: r.text,
-                    created_at: r.created_at,
-                    turn: r.turn.as_deref().map(json).transpose()?,
-                    context: r.context.as_deref().map(json::<Value>).transpose()?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(MessageRow::stored).collect()
+    }
+
+    async fn recent_messages(
+        &self,
+        tenant: &TenantId,
+        conversation: Uuid,
+        limit: usize,
+    ) -> Result<RecentMessages, StoreError> {
+        let mut tx = self.begin(tenant, false).await?;
+        // Newest first through the primary key (tenant, conversation, position), then turned.
+        let rows = fetch_all!(
+            &mut tx,
+            RecentRow,
+            "SELECT position, message_id, role, text, turn, context, created_at \
+             FROM conversation_messages WHERE tenant_id = $1 AND conversation_id = $2 \
+             ORDER BY position DESC LIMIT $3",
+            tenant.as_str(),
+            conversation.to_string(),
+            i64::try_from(limit).unwrap_or(i64::MAX),
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        let last_position = rows.first().map_or(0, |r| r.position);
+        let mut messages = rows
+            .into_iter()
+            .map(|r| r.message.stored())
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
+        Ok(RecentMessages {
+            messages,
+            last_position: usize::try_from(last_position).map_err(StoreError::new)?,
+        })
     }
 
     async fn append(

@@ -4,14 +4,14 @@
 use super::movements::Movement;
 use super::notifications::NotificationRow;
 use super::refills::RefillRow;
-use super::{movements, notifications, prices, products, refills};
+use super::{movements, notifications, prices, products, refills, reservations};
 use crate::{Db, DbTx};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use restock_application::ports::{PageRequest, PricePoint, ProductFilter, ReadModels, StoreError};
-use restock_application::views::{MovementView, NotificationView, RefillView};
+use restock_application::views::{MovementView, NotificationView, RefillView, ReservationView};
 use restock_application::ProductView;
-use restock_domain::{RefillStatus, Sku, TenantId};
+use restock_domain::{RefillStatus, ReservationId, ReservationStatus, Sku, TenantId};
 
 pub struct SqlReadModels {
     db: Db,
@@ -153,6 +153,33 @@ impl ReadModels for SqlReadModels {
             page.limit
         ));
         Ok(rows.into_iter().map(NotificationView::from_row).collect())
+    }
+
+    async fn reservation(
+        &self,
+        tenant: &TenantId,
+        id: ReservationId,
+    ) -> Result<Option<ReservationView>, StoreError> {
+        let row = read!(self, tenant, |tx| reservations::get(
+            &mut tx,
+            tenant.as_str(),
+            &id.to_string()
+        ));
+        let Some(row) = row else { return Ok(None) };
+        let status = match row.status.as_str() {
+            "active" => ReservationStatus::Active,
+            "confirmed" => ReservationStatus::Confirmed,
+            "released" => ReservationStatus::Released,
+            "expired" => ReservationStatus::Expired,
+            other => return Err(StoreError::new(format!("reservation status {other:?}"))),
+        };
+        Ok(Some(ReservationView {
+            id: id.0,
+            sku: row.sku,
+            quantity: Some(row.quantity),
+            status: Some(status),
+            expires_at: Some(row.expires_at),
+        }))
     }
 }
 

@@ -1,7 +1,7 @@
 //! `reservations`: one row per reservation with its status and deadline. The expiry sweeper scans
 //! it for active reservations past their deadline.
 
-use crate::{execute, fetch_all, DbTx};
+use crate::{execute, fetch_all, fetch_optional, DbTx};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -64,5 +64,29 @@ pub async fn due(
          WHERE status = 'active' AND expires_at <= $1 ORDER BY expires_at LIMIT $2",
         now,
         limit
+    )
+}
+
+/// One reservation as the read model last recorded it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ReservationRow {
+    pub sku: String,
+    pub quantity: i64,
+    pub status: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn get(
+    tx: &mut DbTx,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<ReservationRow>, sqlx::Error> {
+    fetch_optional!(
+        tx,
+        ReservationRow,
+        "SELECT sku, quantity, status, expires_at FROM reservations \
+         WHERE tenant_id = $1 AND reservation_id = $2",
+        tenant,
+        id
     )
 }

@@ -12,12 +12,18 @@
 //!
 //! `--soak-seconds` (default 240), `--tenants` (default 4), `--clients` per tenant (default 2),
 //! `--server-bin` (default the `restock` next to this binary: build it with the same profile).
+//! `--soak-no-kill` runs one life and ends it with SIGTERM instead of SIGKILL, so that a
+//! `--server-bin` wrapper such as a heap profiler sees the process exit normally (the RSS
+//! figures are then the wrapper's).
+
+mod memory;
 
 use anyhow::{bail, Context};
+use memory::{Sample, Samples};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -36,6 +42,8 @@ pub struct SoakConfig {
     pub tenants: usize,
     pub clients: usize,
     pub server_bin: PathBuf,
+    /// One life, ended by SIGTERM (for profiling the server).
+    pub no_kill: bool,
 }
 
 impl SoakConfig {
@@ -81,21 +89,31 @@ impl Server {
         Ok(Self { child, pid, base })
     }
 
-    fn rss_kib(&self) -> u64 {
-        std::fs::read_to_string(format!("/proc/{}/status", self.pid))
-            .ok()
-            .and_then(|s| {
-                s.lines()
-                    .find(|l| l.starts_with("VmRSS:"))
-                    .and_then(|l| l.split_whitespace().nth(1))
-                    .and_then(|n| n.parse().ok())
-            })
-            .unwrap_or(0)
+    fn rss_mib(&self) -> f64 {
+        memory::rss_mib(self.pid).unwrap_or(0.0)
     }
 
     async fn kill9(mut self) -> anyhow::Result<()> {
         self.child.kill().await?;
         Ok(())
+    }
+
+    /// SIGTERM, then wait for the exit (a profiler wrapping the server writes its file then).
+    async fn terminate(mut self) -> anyhow::Result<()> {
+        let status = tokio::process::Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await?;
+        if !status.success() {
+            bail!("kill -TERM {} failed", self.pid);
+        }
+        match tokio::time::timeout(Duration::from_secs(120), self.child.wait()).await {
+            Ok(exit) => {
+                println!("  server exited: {}", exit?);
+                Ok(())
+            }
+            Err(_) => self.kill9().await,
+        }
     }
 }
 
@@ -112,6 +130,10 @@ struct Shared {
     tally: Mutex<Tally>,
     stop: AtomicBool,
     client: reqwest::Client,
+    /// The server process being sampled, and which life it is.
+    pid: AtomicU32,
+    life: AtomicUsize,
+    memory: Samples,
 }
 
 /// A tiny xorshift: the traffic mix needs no statistical quality, and the bench no new crate.
@@ -289,8 +311,22 @@ fn free_port() -> anyhow::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
+/// How often the server's RSS is read: often enough for a slope over a two-minute half-life.
+const SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// Read the current server's RSS every [`SAMPLE_EVERY`] until the clients stop; nothing is
+/// recorded while no process answers (the kill window).
+async fn sample_memory(shared: Arc<Shared>, started: Instant) {
+    while !shared.stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(SAMPLE_EVERY).await;
+        if let Some(mib) = memory::rss_mib(shared.pid.load(Ordering::Relaxed)) {
+            shared.memory.push(Sample {
+                at: started.elapsed().as_secs_f64(),
+                life: shared.life.load(Ordering::Relaxed),
+                mib,
+            });
+        }
+    }
 }
 
 pub async fn soak(config: SoakConfig) -> anyhow::Result<()> {
@@ -314,6 +350,9 @@ pub async fn soak(config: SoakConfig) -> anyhow::Result<()> {
         client: reqwest::Client::builder()
             .pool_max_idle_per_host(64)
             .build()?,
+        pid: AtomicU32::new(server.pid),
+        life: AtomicUsize::new(1),
+        memory: Samples::default(),
     });
     let tokens: Vec<String> = (0..config.tenants)
         .map(|t| super::manager_token(&restock_domain::TenantId::parse(&format!("soak-{t}"))?))
@@ -343,8 +382,10 @@ pub async fn soak(config: SoakConfig) -> anyhow::Result<()> {
                 .await;
         }
     }
-    let mut rss: Vec<(String, f64)> = vec![("first start".into(), mib(server.rss_kib()))];
+    let mut rss: Vec<(String, f64)> = vec![("first start".into(), server.rss_mib())];
+    shared.pid.store(server.pid, Ordering::Relaxed);
     let started = Instant::now();
+    let sampler = tokio::spawn(sample_memory(shared.clone(), started));
     let mut clients = Vec::new();
     for (t, token) in tokens.iter().enumerate() {
         for c in 0..config.clients {
@@ -357,35 +398,50 @@ pub async fn soak(config: SoakConfig) -> anyhow::Result<()> {
         }
     }
     let total = Duration::from_secs(config.seconds);
-    let half = total / 2;
+    let half = if config.no_kill { total } else { total / 2 };
     let warm_up = (total / 8).max(Duration::from_secs(10));
+    let mut warm_until = vec![warm_up.as_secs_f64()];
     tokio::time::sleep(warm_up).await;
-    rss.push(("first life, after warm-up".into(), mib(server.rss_kib())));
+    rss.push(("first life, after warm-up".into(), server.rss_mib()));
     tokio::time::sleep(half.saturating_sub(started.elapsed())).await;
-    rss.push(("first life, before kill -9".into(), mib(server.rss_kib())));
-    let killed_at = started.elapsed();
-    server.kill9().await?;
-    let server = Server::spawn(&config.server_bin, &url, &bind).await?;
-    let down_for = started.elapsed() - killed_at;
-    *shared.base.lock().map_err(|_| anyhow::anyhow!("lock"))? = server.base.clone();
-    rss.push(("second start".into(), mib(server.rss_kib())));
-    tokio::time::sleep(warm_up).await;
-    rss.push(("second life, after warm-up".into(), mib(server.rss_kib())));
-    tokio::time::sleep(total.saturating_sub(started.elapsed())).await;
+    let mut kill = None;
+    let server = if config.no_kill {
+        server
+    } else {
+        rss.push(("first life, before kill -9".into(), server.rss_mib()));
+        let killed_at = started.elapsed();
+        server.kill9().await?;
+        let server = Server::spawn(&config.server_bin, &url, &bind).await?;
+        kill = Some((killed_at, started.elapsed() - killed_at));
+        shared.life.store(2, Ordering::Relaxed);
+        shared.pid.store(server.pid, Ordering::Relaxed);
+        *shared.base.lock().map_err(|_| anyhow::anyhow!("lock"))? = server.base.clone();
+        rss.push(("second start".into(), server.rss_mib()));
+        warm_until.push((started.elapsed() + warm_up).as_secs_f64());
+        tokio::time::sleep(warm_up).await;
+        rss.push(("second life, after warm-up".into(), server.rss_mib()));
+        tokio::time::sleep(total.saturating_sub(started.elapsed())).await;
+        server
+    };
     shared.stop.store(true, Ordering::Relaxed);
     for c in clients {
         let _ = c.await;
     }
     let elapsed = started.elapsed();
-    rss.push(("end".into(), mib(server.rss_kib())));
+    rss.push(("end".into(), server.rss_mib()));
+    let _ = sampler.await;
+    let samples = shared.memory.take();
 
     let tally = std::mem::take(&mut *shared.tally.lock().map_err(|_| anyhow::anyhow!("lock"))?);
-    println!(
-        "  ran {:.0} s; kill -9 at {:.0} s, listening again {:.1} s later",
-        elapsed.as_secs_f64(),
-        killed_at.as_secs_f64(),
-        down_for.as_secs_f64()
-    );
+    match kill {
+        Some((killed_at, down_for)) => println!(
+            "  ran {:.0} s; kill -9 at {:.0} s, listening again {:.1} s later",
+            elapsed.as_secs_f64(),
+            killed_at.as_secs_f64(),
+            down_for.as_secs_f64()
+        ),
+        None => println!("  ran {:.0} s, one life", elapsed.as_secs_f64()),
+    }
     let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_status: BTreeMap<u16, u64> = BTreeMap::new();
     for ((kind, status), n) in &tally.answers {
@@ -418,6 +474,20 @@ pub async fn soak(config: SoakConfig) -> anyhow::Result<()> {
     for (when, mib) in &rss {
         println!("  RSS {when}: {mib:.1} MiB");
     }
+    for (i, warm) in warm_until.iter().enumerate() {
+        if let Some(life) = memory::summarize(&samples, i + 1, *warm) {
+            println!("  RSS {life}");
+        }
+    }
+    println!(
+        "  RSS every {} s (MiB): {}",
+        SAMPLE_EVERY.as_secs(),
+        samples
+            .iter()
+            .map(|s| format!("{:.0}", s.mib))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
 
     // Nothing acknowledged lost: every 2xx command's correlation id is in the store.
     let pool = sqlx::PgPool::connect(&url).await?;
@@ -468,7 +538,11 @@ pub async fn soak(config: SoakConfig) -> anyhow::Result<()> {
         .map(|(_, n)| n)
         .sum();
     println!("  unexpected error answers (not 409/429): {unexpected}");
-    server.kill9().await?;
+    if config.no_kill {
+        server.terminate().await?;
+    } else {
+        server.kill9().await?;
+    }
     if lost > 0 || !mismatched.is_empty() || unexpected > 0 {
         bail!(
             "soak failed: {lost} lost, {} projections differ, {unexpected} unexpected errors",
