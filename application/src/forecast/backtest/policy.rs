@@ -8,6 +8,7 @@ use crate::forecast::reorder::{compute_reorder_point, effective_lead_time, whole
 use crate::forecast::series::DemandSeries;
 use crate::forecast::{forecast_product, ForecastError, ModelKind, MAX_FIT_DAYS, UNDERSHOOT_DAYS};
 use chrono::{Days, NaiveDate};
+use restock_domain::Quantity;
 
 /// Days of warm-up mean demand the static minimum covers.
 const STATIC_MIN_DAYS: f64 = 7.0;
@@ -17,6 +18,22 @@ const STATIC_MIN_DAYS: f64 = 7.0;
 pub(super) struct Levels {
     pub(super) reorder_point: u64,
     pub(super) order_up_to: u64,
+}
+
+impl Levels {
+    /// The ordering rule every policy that sizes a reorder point shares: order when the position
+    /// falls to the reorder point, up to it plus the lead-time demand.
+    fn cover_lead_time(
+        reorder_point: Quantity,
+        lead_time_demand: f64,
+    ) -> Result<Self, ForecastError> {
+        let reorder_point = reorder_point.get().unsigned_abs();
+        let cover = whole_units(lead_time_demand)?.get().unsigned_abs();
+        Ok(Self {
+            reorder_point,
+            order_up_to: reorder_point + cover,
+        })
+    }
 }
 
 /// What a policy knows when it plans: the days before `today`.
@@ -82,13 +99,8 @@ impl Planner for ForecastPlanner {
             });
         };
         self.models.push(result.model);
-        let reorder_point = result.reorder_point.get().unsigned_abs();
-        let cover = whole_units(result.lead_time_demand)?.get().unsigned_abs();
         Ok(Plan {
-            levels: Levels {
-                reorder_point,
-                order_up_to: reorder_point + cover,
-            },
+            levels: Levels::cover_lead_time(result.reorder_point, result.lead_time_demand)?,
             forecast: result.forecast.iter().map(|d| d.mean).collect(),
         })
     }
@@ -158,13 +170,8 @@ impl Planner for MovingAveragePlanner {
             self.options.lead_time_days,
             self.options.service_level.get(),
         )?;
-        let reorder_point = calc.reorder_point.get().unsigned_abs();
-        let cover = whole_units(calc.lead_time_demand)?.get().unsigned_abs();
         Ok(Plan {
-            levels: Levels {
-                reorder_point,
-                order_up_to: reorder_point + cover,
-            },
+            levels: Levels::cover_lead_time(calc.reorder_point, calc.lead_time_demand)?,
             forecast: vec![mean; REFIT_EVERY_DAYS.max(lead)],
         })
     }
@@ -209,13 +216,8 @@ impl Planner for OraclePlanner {
             self.options.lead_time_days,
             self.options.service_level.get(),
         )?;
-        let reorder_point = calc.reorder_point.get().unsigned_abs();
-        let cover = whole_units(calc.lead_time_demand)?.get().unsigned_abs();
         Ok(Plan {
-            levels: Levels {
-                reorder_point,
-                order_up_to: reorder_point + cover,
-            },
+            levels: Levels::cover_lead_time(calc.reorder_point, calc.lead_time_demand)?,
             forecast: ahead,
         })
     }
