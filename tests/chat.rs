@@ -1009,6 +1009,13 @@ async fn a_question_reads_only_the_end_of_its_conversation(backend: Backend) {
     // Two products: the follow-up below needs its context to know which one.
     app.register(&m, "MILK").await;
     app.register(&m, "COFFEE").await;
+    // The interpreter reads the products read model, which follows the events.
+    eventually("both products are listed", || async {
+        app.get("/v1/products", &m).await.body["items"]
+            .as_array()
+            .is_some_and(|items| items.len() == 2)
+    })
+    .await;
     let id = conversation(&app, &m).await;
     let path = format!("/v1/conversations/{id}/messages");
     let question = json!({ "text": "how much MILK do we have?" });
