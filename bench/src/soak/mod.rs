@@ -208,33 +208,17 @@ async fn client_loop(shared: Arc<Shared>, token: String, seed: u64) {
         let roll = dice.below(100);
         let post = reqwest::Method::POST;
         match roll {
-            0..=24 => {
-                let q = 1 + dice.below(5);
-                let path = format!("/v1/products/{sku}/receipts");
-                shared
-                    .send(
-                        "receipt",
-                        post,
-                        &path,
-                        &token,
-                        Some(json!({ "quantity": q })),
-                        true,
-                    )
-                    .await;
-            }
-            25..=44 => {
-                let q = 1 + dice.below(3);
-                let path = format!("/v1/products/{sku}/sales");
-                shared
-                    .send(
-                        "sale",
-                        post,
-                        &path,
-                        &token,
-                        Some(json!({ "quantity": q })),
-                        true,
-                    )
-                    .await;
+            // Receipts a little larger than sales, so stock drifts up and sales rarely run out.
+            0..=44 => {
+                let (kind, route, most) = if roll <= 24 {
+                    ("receipt", "receipts", 5)
+                } else {
+                    ("sale", "sales", 3)
+                };
+                let q = 1 + dice.below(most);
+                let path = format!("/v1/products/{sku}/{route}");
+                let body = Some(json!({ "quantity": q }));
+                shared.send(kind, post, &path, &token, body, true).await;
             }
             45..=59 => {
                 let path = format!("/v1/products/{sku}/reservations");
@@ -264,7 +248,7 @@ async fn client_loop(shared: Arc<Shared>, token: String, seed: u64) {
                 }
             }
             60..=89 => {
-                let path = if roll % 2 == 0 {
+                let path = if roll.is_multiple_of(2) {
                     format!("/v1/products/{sku}")
                 } else {
                     "/v1/products?limit=50".to_owned()
