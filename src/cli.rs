@@ -153,6 +153,11 @@ pub struct ServeArgs {
     /// The longest a request may take before it is answered 503 `timeout`, e.g. 60s
     #[arg(long, env = "RESTOCK_REQUEST_TIMEOUT", default_value = "60s", value_parser = request_timeout)]
     pub request_timeout: Duration,
+    /// Test-only: the server's clock runs this many milliseconds off the system clock, so a
+    /// test that spawns the binary shares the calendar of its in-process servers.
+    #[cfg(feature = "fault-injection")]
+    #[arg(long, env = "RESTOCK_CLOCK_OFFSET_MS", hide = true)]
+    pub clock_offset_ms: Option<i64>,
     #[command(flatten)]
     pub agent: AgentArgs,
 }

@@ -111,7 +111,8 @@ fn redact(url: &str) -> String {
 }
 
 async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Result<()> {
-    let config = ServerConfig {
+    #[allow(unused_mut)]
+    let mut config = ServerConfig {
         bind: args.bind,
         jwt_secret: secret.map(SecretString::from),
         forecast_interval: args.forecast_interval,
@@ -121,6 +122,12 @@ async fn serve(url: &str, secret: Option<&str>, args: ServeArgs) -> anyhow::Resu
         request_timeout: args.request_timeout,
         ..ServerConfig::new(url)
     };
+    #[cfg(feature = "fault-injection")]
+    if let Some(ms) = args.clock_offset_ms {
+        config.clock = std::sync::Arc::new(restock_application::ports::ShiftedClock::with_offset(
+            chrono::Duration::milliseconds(ms),
+        ));
+    }
     // Listen for SIGTERM before starting: one that arrives during start-up (migrations, demo
     // seeding) then shuts the server down cleanly instead of killing it half-way.
     let shutdown = shutdown_signal();

@@ -250,7 +250,7 @@ async fn once_per_crossing_with_its_audit_and_again_after_a_receipt(backend: Bac
     assert_eq!(audit(&app, &t, &id).await["refill"]["status"], "received");
 
     // `restock replay` shows the product then and the audits of the refills requested by then.
-    let now = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+    let now = (common::now() + chrono::Duration::seconds(1)).to_rfc3339();
     let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_restock"))
         .args(["replay", "--tenant", "shop", "--sku", "A", "--as-of", &now])
         .args(["--database-url", &app.database_url])
@@ -669,7 +669,7 @@ async fn kill_between_command_and_checkpoint_leaves_one_refill(backend: Backend)
 
 /// About 2 units a day for 120 days ending yesterday.
 fn slow_demand_csv(sku: &str) -> String {
-    let today = chrono::Utc::now().date_naive();
+    let today = common::now().date_naive();
     let mut csv = String::from("date,sku,quantity\n");
     for back in (1..=120).rev() {
         let q = [2, 1, 3, 2, 2, 3, 1][(back % 7) as usize];
@@ -697,7 +697,10 @@ async fn a_refill_made_at_a_crossing_carries_the_purchase_plan(backend: Backend)
         StatusCode::CREATED
     );
     let r = app
-        .import_prices(&t, common::promotion_prices_csv("BEANS", 120, 3))
+        .import_prices(
+            &t,
+            common::promotion_prices_csv(app.today(), "BEANS", 120, 3),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let r = app
@@ -728,7 +731,7 @@ async fn a_refill_made_at_a_crossing_carries_the_purchase_plan(backend: Backend)
     // 49 units at about 2 a day last three weeks: the plan waits for the promotion in 3 days.
     let plan = app.get("/v1/products/BEANS/purchase-plan", &t).await.body;
     assert_eq!(plan["recommendation"], "wait", "{plan}");
-    let promo = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    let promo = common::now().date_naive() + chrono::Duration::days(3);
     assert_eq!(plan["best_day"], json!(promo), "{plan}");
     assert_eq!(refill["decided_by"], "policy");
     assert_eq!(refill["buy_on"], plan["best_day"], "{refill}");

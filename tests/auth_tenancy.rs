@@ -42,7 +42,7 @@ async fn tenants_never_see_each_other(backend: Backend) {
     app.post("/v1/products/A/receipts", &a, json!({ "quantity": 5 }))
         .await;
     app.settle().await;
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = common::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for path in [
         "/v1/products/A".to_owned(),
         format!("/v1/products/A?as_of={now}"),

@@ -76,7 +76,7 @@ async fn seed(app: &TestApp) -> Value {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
-    let three_days_ago = (Utc::now() - ChronoDuration::days(3)).to_rfc3339();
+    let three_days_ago = (common::now() - ChronoDuration::days(3)).to_rfc3339();
     ok(
         app,
         "/v1/products/MILK/receipts",
@@ -187,7 +187,7 @@ async fn seed(app: &TestApp) -> Value {
     )
     .await;
     idle(app).await;
-    let before = Utc::now().to_rfc3339();
+    let before = common::now().to_rfc3339();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     ok(app, "/v1/products/MILK/sales", &m, json!({ "quantity": 2 })).await;
     idle(app).await;

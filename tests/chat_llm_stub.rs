@@ -502,7 +502,67 @@ async fn two_questions_racing_in_one_conversation_never_fail(backend: Backend) {
     assert_eq!(messages, Some(2), "one question and its answer, whole");
 }
 
+/// The test servers' clock reads 2026-12-07 (common::TEST_START): a quantity of 12 or 7 is
+/// today's month or day, and must still come from a tool; a date must be stated whole.
+async fn dates_are_checked_whole_and_numbers_as_numbers(backend: Backend) {
+    let stub = Stub::start().await;
+    let app = start(backend, &stub, |_| {}).await;
+    let t = app.manager("shop");
+    stock(&app, &t, "MUG", "Mug", 12).await;
+    app.settle().await;
+    let today = app.today();
+    assert_eq!(
+        today.to_string(),
+        "2026-12-07",
+        "the test clock is the test's"
+    );
+    let check = || Reply::Calls(vec![call("check_stock", json!({ "sku": "MUG" }))]);
+    let cases: Vec<(Vec<Reply>, Option<&str>)> = vec![
+        (
+            vec![Reply::text("We have 7 mugs.")],
+            Some("unsupported_figure"),
+        ),
+        (
+            vec![Reply::text("On 2026-12-07 we had 12 mugs.")],
+            Some("unsupported_figure"),
+        ),
+        (
+            vec![Reply::text("Today is 7 December 2026; I cannot tell.")],
+            None,
+        ),
+        (vec![Reply::text("Hoje é 07/12 e não sei dizer.")], None),
+        (
+            vec![Reply::text("Today is 8 December.")],
+            Some("unsupported_figure"),
+        ),
+        (
+            vec![check(), Reply::text("As of 2026-12-07 we have 12 mugs.")],
+            None,
+        ),
+        (
+            vec![check(), Reply::text("We have 12 mugs, 9 more tomorrow.")],
+            Some("unsupported_figure"),
+        ),
+    ];
+    for (script, fallback) in cases {
+        let c = conversation(&app, &t).await;
+        stub.script(script);
+        let turn = ask(&app, &t, &c, "how many mugs do we have?").await;
+        let answered_by = if fallback.is_some() {
+            json!("interpreter")
+        } else {
+            json!(format!("llm:{MODEL}"))
+        };
+        assert_eq!(
+            (turn["answered_by"].clone(), turn["fallback_reason"].clone()),
+            (answered_by, json!(fallback)),
+            "{turn}"
+        );
+    }
+}
+
 on_both_stores!(
+    dates_are_checked_whole_and_numbers_as_numbers,
     the_llm_answers_from_tool_results_over_the_openai_exchange,
     a_write_call_is_at_most_a_proposal_and_changes_nothing,
     every_failure_falls_back_to_the_interpreter_with_its_reason,

@@ -75,7 +75,7 @@ async fn kill_during_a_write_load_loses_no_acknowledged_command(backend: Backend
 
     let app = TestApp::start_on(&url).await;
     app.settle().await;
-    let now = (chrono::Utc::now() + chrono::Duration::seconds(1))
+    let now = (common::now() + chrono::Duration::seconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for (k, sku) in SKUS.iter().enumerate() {
         let stored = app

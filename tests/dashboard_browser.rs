@@ -5,7 +5,7 @@
 
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::{eventually, token_for, Backend, TestApp};
 use reqwest::StatusCode;
 use restock_infrastructure::tokens::Role;
@@ -44,7 +44,7 @@ async fn missing_tools() -> Option<String> {
 
 /// `days` of demand ending yesterday, weekly-shaped, as an import CSV.
 fn demand_csv(sku: &str, days: i64, base: f64) -> String {
-    let today = Utc::now().date_naive();
+    let today = common::now().date_naive();
     let mut csv = String::from("date,sku,quantity\n");
     for back in (1..=days).rev() {
         let date = today - Duration::days(back);

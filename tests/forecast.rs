@@ -2,14 +2,14 @@
 
 mod common;
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use common::{eventually, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// `days` of weekly-patterned demand ending yesterday, as an import CSV.
 fn weekly_csv(sku: &str, days: i64, base: f64) -> String {
-    let today = Utc::now().date_naive();
+    let today = common::now().date_naive();
     let mut csv = String::from("date,sku,quantity\n");
     for back in (1..=days).rev() {
         let date = today - Duration::days(back);
@@ -110,7 +110,7 @@ async fn a_recomputed_minimum_is_an_event_only_when_it_changes(backend: Backend)
 
     // A longer lead time raises the minimum; as_of still shows the one in force before.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let then = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let then = common::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     app.put(
         "/v1/products/TEA",
@@ -264,7 +264,7 @@ async fn demand_is_read_for_the_forecast_window_only(backend: Backend) {
     for sku in ["OLD", "EDGE", "NEW", "NONE"] {
         app.register(&t, sku).await;
     }
-    let today = Utc::now().date_naive();
+    let today = common::now().date_naive();
     let since = today - Duration::days(364);
     let day = |back: i64| today - Duration::days(back);
     let csv = format!(

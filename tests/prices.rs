@@ -3,7 +3,7 @@
 
 mod common;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, NaiveDate};
 use common::{promotion_prices_csv, Backend, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -16,7 +16,7 @@ fn date(v: &Value) -> NaiveDate {
 
 /// About 2 units a day for 120 days ending yesterday.
 fn demand_csv(sku: &str) -> String {
-    let today = Utc::now().date_naive();
+    let today = common::now().date_naive();
     let mut csv = String::from("date,sku,quantity\n");
     for back in (1..=120).rev() {
         let q = [2, 1, 3, 2, 2, 3, 1][(back % 7) as usize];
@@ -97,7 +97,7 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
         StatusCode::CREATED
     );
     let r = app
-        .import_prices(&t, promotion_prices_csv("COFFEE", 120, 3))
+        .import_prices(&t, promotion_prices_csv(app.today(), "COFFEE", 120, 3))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert_eq!(r.body, json!({ "rows": 120, "skus": 1 }));
@@ -107,7 +107,7 @@ async fn the_plan_waits_for_the_promotion_and_refills_carry_it(backend: Backend)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
 
-    let today = Utc::now().date_naive();
+    let today = common::now().date_naive();
     let r = app.get("/v1/products/COFFEE/purchase-plan", &t).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let plan = r.body;

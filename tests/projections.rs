@@ -13,7 +13,7 @@ use std::time::Duration;
 /// Every product's read-model row must equal the state folded from its events right now.
 async fn assert_read_model_matches_the_log(app: &TestApp, token: &str, skus: &[String]) {
     app.settle().await;
-    let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let now = common::now() + chrono::Duration::seconds(1);
     let at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     for sku in skus {
         let read_model = app.product(token, sku).await;

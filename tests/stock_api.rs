@@ -413,7 +413,7 @@ async fn as_of_returns_what_the_system_knew_then(backend: Backend) {
     app.put("/v1/products/A/min-stock", &t, json!({ "quantity": 4 }))
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
-    let then = chrono::Utc::now();
+    let then = common::now();
     tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     app.post("/v1/products/A/sales", &t, json!({ "quantity": 7 }))
         .await;

@@ -61,6 +61,9 @@ pub struct ServerConfig {
     /// The longest any request may take before it is answered 503 `timeout`
     /// (`RESTOCK_REQUEST_TIMEOUT`); above the LLM deadline, so chat answers in time.
     pub request_timeout: Duration,
+    /// What the server takes as now (commands, forecasts, the chat's calendar). The system
+    /// clock, but for tests that fix the calendar.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl ServerConfig {
@@ -77,6 +80,7 @@ impl ServerConfig {
             chat_action_ttl: restock_application::chat::DEFAULT_ACTION_TTL,
             rate_limit: RateLimit::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -144,9 +148,8 @@ fn runners_with(
 }
 
 /// Build the shared state on an already migrated database.
-pub fn app_state(db: Db, tokens: TokenKeys) -> AppState {
+pub fn app_state(db: Db, tokens: TokenKeys, clock: Arc<dyn Clock>) -> AppState {
     let store = event_store_for(&db);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let agent = Arc::new(AgentProjector::default());
     let agent_triggers = agent.triggers().clone();
     let runners = runners_with(&db, &store, restock_projections::with_agent(agent));
@@ -254,7 +257,7 @@ impl RunningServer {
         let mut state = AppState {
             mcp_allowed_hosts: config.mcp_allowed_hosts.clone(),
             rate_limiter: Arc::new(TenantRateLimiter::new(config.rate_limit)),
-            ..app_state(db, tokens)
+            ..app_state(db, tokens, config.clock.clone())
         };
         // One LLM link for the agent and the chat: one client, one breaker, one budget.
         let llm = match &config.agent.llm {

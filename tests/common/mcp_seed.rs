@@ -1,7 +1,7 @@
 //! The data the MCP tests read: one tenant whose every read tool has something to show.
 
 use super::{eventually, TestApp};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -13,7 +13,7 @@ async fn ok_get(app: &TestApp, path: &str, token: &str) -> Value {
 
 /// A year-less demand history: 56 days of milk with a weekly pattern.
 fn milk_history() -> String {
-    let today = Utc::now().date_naive();
+    let today = super::now().date_naive();
     let mut csv = String::from("date,sku,quantity\n");
     for back in 1..=56 {
         let date = today - Duration::days(back);

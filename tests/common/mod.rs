@@ -6,19 +6,43 @@
 pub mod llm_stub;
 pub mod mcp_seed;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use reqwest::StatusCode;
 use restock_api::rate_limit::RateLimit;
 use restock_api::{RunningServer, ServerConfig};
+use restock_application::ports::{Clock, ShiftedClock};
 use restock_domain::TenantId;
 use restock_infrastructure::testing::fresh_database_url;
 use restock_infrastructure::tokens::{Role, TokenKeys};
 pub use restock_infrastructure::Backend;
 use serde_json::Value;
 use std::future::Future;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 pub const SECRET: &str = "test-secret-that-is-long-enough-0123456789";
+
+/// The instant every test server's clock reads when the test binary starts; the clock then runs
+/// at the real rate. No test depends on the real date: the suite once passed in November and
+/// failed in December, because a check read today's date.
+pub const TEST_START: &str = "2026-12-07T10:00:00Z";
+
+/// The clock of every server this test binary starts, in process or as the real binary: one,
+/// so that a server restarted over the same data never sees time go back.
+pub fn test_clock() -> ShiftedClock {
+    static CLOCK: OnceLock<ShiftedClock> = OnceLock::new();
+    *CLOCK.get_or_init(|| {
+        let start = DateTime::parse_from_rfc3339(TEST_START)
+            .expect("TEST_START is an RFC 3339 instant")
+            .with_timezone(&Utc);
+        ShiftedClock::starting_at(start)
+    })
+}
+
+/// Now on the test servers' clock.
+pub fn now() -> DateTime<Utc> {
+    test_clock().now()
+}
 
 /// Requests per second per tenant on test servers: far above what any test sends.
 pub const TEST_RATE_LIMIT: u32 = 1_000_000;
@@ -93,6 +117,7 @@ impl TestApp {
             // High enough that no test trips it by firing requests; the rate-limit tests set
             // their own.
             rate_limit: RateLimit::per_second(TEST_RATE_LIMIT),
+            clock: Arc::new(test_clock()),
             ..ServerConfig::new(database_url)
         };
         configure(&mut config);
@@ -103,6 +128,16 @@ impl TestApp {
             client: reqwest::Client::new(),
             database_url: database_url.to_owned(),
         }
+    }
+
+    /// Now on the server's clock (the test's calendar, not the real one).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.server.state.clock.now()
+    }
+
+    /// Today on the server's clock.
+    pub fn today(&self) -> NaiveDate {
+        self.now().date_naive()
     }
 
     pub fn token(&self, tenant: &str, role: Role) -> String {
@@ -284,6 +319,10 @@ impl ServerProcess {
             .env("RESTOCK_JWT_SECRET", SECRET)
             .env("RESTOCK_LOG", "warn")
             .env("RESTOCK_RATE_LIMIT", TEST_RATE_LIMIT.to_string())
+            .env(
+                "RESTOCK_CLOCK_OFFSET_MS",
+                test_clock().offset().num_milliseconds().to_string(),
+            )
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit())
             .kill_on_drop(true);
@@ -314,11 +353,10 @@ impl ServerProcess {
     }
 }
 
-/// `days` of daily supplier prices for `sku` ending today: 10.00 with about 1% noise, 15% off on
-/// the weekday `promo_in` days from today (a weekly promotion), as a price import CSV.
-pub fn promotion_prices_csv(sku: &str, days: i64, promo_in: i64) -> String {
+/// `days` of daily supplier prices for `sku` ending `today`: 10.00 with about 1% noise, 15% off
+/// on the weekday `promo_in` days from today (a weekly promotion), as a price import CSV.
+pub fn promotion_prices_csv(today: NaiveDate, sku: &str, days: i64, promo_in: i64) -> String {
     use chrono::Datelike;
-    let today = Utc::now().date_naive();
     let promo = (today + Duration::days(promo_in)).weekday();
     let mut csv = String::from("date,sku,unit_price\n");
     for back in (0..days).rev() {

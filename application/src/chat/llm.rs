@@ -4,8 +4,9 @@
 //! rails (the same client, circuit breaker, deadline and per-tenant daily budget).
 //!
 //! The model is never trusted with a fact or an action:
-//! - every number in its final text must be found in this turn's tool results (or the question);
-//!   one that is not is an `unsupported_figure` and the interpreter answers instead;
+//! - every number, date and time in its final text must be found in this turn's tool results,
+//!   the question or (as a whole date) today; one that is not is an `unsupported_figure` and the
+//!   interpreter answers instead ([`super::figures`]);
 //! - a write tool it calls is not run: it becomes at most a proposal a manager confirms;
 //! - tool results are data: whatever a product's name says, the model can only read, and a
 //!   proposal needs a person.
@@ -13,6 +14,7 @@
 //! Every failure is an [`LlmFailure`] with a stable code; the caller falls back to the
 //! interpreter and records it as the turn's `fallback_reason`.
 
+use super::figures::Figures;
 use super::interpreter::Proposal;
 use super::metrics::ChatMetrics;
 use super::text::Lang;
@@ -114,10 +116,11 @@ impl ChatLlm {
         }
         messages.push(ChatMessage::User(question.to_owned()));
 
-        // Figures the final text may state: the question's, today's date, and every tool result's.
+        // Figures the final text may state: the question's, today as a whole date, and every
+        // tool result's.
         let mut known = Figures::default();
         known.add_text(question);
-        known.add_text(&now.format("%Y-%m-%d").to_string());
+        known.add_date(now.date_naive());
         let mut read_calls = Vec::new();
         let mut proposal = None;
         let mut spent = Spent::default();
@@ -390,133 +393,9 @@ fn cut(text: &str) -> String {
     out
 }
 
-/// The figures an answer may state.
-#[derive(Debug, Default)]
-struct Figures {
-    values: Vec<f64>,
-}
-
-impl Figures {
-    fn add_text(&mut self, text: &str) {
-        for token in numeric_tokens(text) {
-            // Data is written with `.` decimals (JSON, RFC 3339, skus); read it that way only.
-            if let Ok(v) = token.replace(',', "").parse::<f64>() {
-                self.values.push(v);
-            }
-        }
-    }
-
-    fn add_value(&mut self, value: &Value) {
-        match value {
-            Value::Number(n) => {
-                if let Some(v) = n.as_f64() {
-                    self.values.push(v.abs());
-                }
-            }
-            Value::String(s) => self.add_text(s),
-            Value::Array(items) => items.iter().for_each(|v| self.add_value(v)),
-            Value::Object(map) => map.values().for_each(|v| self.add_value(v)),
-            Value::Bool(_) | Value::Null => {}
-        }
-    }
-
-    /// The first figure in `text` that no known value supports. A figure may be written with
-    /// `.` or `,` as the decimal mark (or as thousands' separators) and rounded to the
-    /// decimals it shows; a whole number must be exact (a "4" is not a rounded 3.7).
-    fn unsupported(&self, text: &str) -> Option<String> {
-        numeric_tokens(text).into_iter().find(|token| {
-            !readings(token).iter().any(|&(value, decimals)| {
-                let scale = 10f64.powi(decimals);
-                self.values.iter().any(|&known| {
-                    if decimals == 0 {
-                        known == value
-                    } else {
-                        ((known * scale).round() - (value * scale).round()).abs() < 0.5
-                    }
-                })
-            })
-        })
-    }
-}
-
-/// Digit runs, joined by a single `.` or `,` between digits: `1,234.5`, `12,5`, `2026`. A `-`
-/// or `:` splits (`2026-11-29` is three figures, each of which a date in the data holds).
-fn numeric_tokens(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < chars.len()
-            && (chars[i].is_ascii_digit()
-                || (matches!(chars[i], '.' | ',')
-                    && chars.get(i + 1).is_some_and(char::is_ascii_digit)))
-        {
-            i += 1;
-        }
-        tokens.push(chars[start..i].iter().collect());
-    }
-    tokens
-}
-
-/// The values a written figure may mean, with the decimals it shows: `12,5` is 12.5 (Portuguese)
-/// or 125 (English thousands); `1.000` is 1 or 1000.
-fn readings(token: &str) -> Vec<(f64, i32)> {
-    let mut out = Vec::new();
-    for (thousands, decimal) in [(',', '.'), ('.', ',')] {
-        let plain: String = token.chars().filter(|c| *c != thousands).collect();
-        let decimals = plain
-            .split_once(decimal)
-            .map_or(0, |(_, frac)| frac.len() as i32);
-        if let Ok(v) = plain.replace(decimal, ".").parse::<f64>() {
-            out.push((v, decimals));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn known(values: Value) -> Figures {
-        let mut f = Figures::default();
-        f.add_value(&values);
-        f
-    }
-
-    #[test]
-    fn figures_are_found_in_the_data_or_refused() {
-        let f = known(json!({ "on_hand": 12, "available": 4, "daily": 3.4567,
-            "at": "2026-11-29T10:00:00Z", "name": "Mug 350ml" }));
-        assert_eq!(f.unsupported("You have 12 units, 4 available."), None);
-        assert_eq!(f.unsupported("About 3.46 a day (3,5 por dia)."), None);
-        assert_eq!(f.unsupported("As of 2026-11-29, Mug 350ml."), None);
-        assert_eq!(f.unsupported("No figures at all."), None);
-        assert_eq!(f.unsupported("You have 13 units."), Some("13".into()));
-        assert_eq!(
-            f.unsupported("About 3 a day."),
-            Some("3".into()),
-            "a whole number is not a rounding"
-        );
-        assert_eq!(f.unsupported("4.0 units"), None);
-    }
-
-    #[test]
-    fn thousands_and_decimal_marks_read_both_ways() {
-        let f = known(json!({ "on_hand": 1500, "rate": 12.5 }));
-        assert_eq!(f.unsupported("1,500 units; 12,5 por dia"), None);
-        assert_eq!(f.unsupported("1.500 unidades"), None);
-        assert_eq!(f.unsupported("1,501"), Some("1,501".into()));
-        assert_eq!(
-            numeric_tokens("at 10:30, 2026-11-29."),
-            ["10", "30", "2026", "11", "29"]
-        );
-    }
 
     #[test]
     fn the_write_tools_are_offered_as_proposals() {

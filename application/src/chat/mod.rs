@@ -5,6 +5,7 @@
 //! Every figure an answer states comes from a tool result recorded in the turn's `tool_calls`;
 //! nothing here reads a table or builds a command (the tool layer does, once).
 
+pub(crate) mod figures;
 pub mod interpreter;
 pub mod llm;
 pub mod metrics;

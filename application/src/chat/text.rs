@@ -398,9 +398,80 @@ pub fn word_score(question_word: &str, product_word: &str) -> f64 {
     }
 }
 
-/// The first whole number in the question.
+/// Month names in English and Portuguese, folded (lower case, no accents), with abbreviations.
+const MONTHS: &[(&str, u32)] = &[
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("may", 5),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("marco", 3),
+    ("abril", 4),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("agosto", 8),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("novembro", 11),
+    ("dezembro", 12),
+    ("fev", 2),
+    ("abr", 4),
+    ("mai", 5),
+    ("ago", 8),
+    ("set", 9),
+    ("out", 10),
+    ("dez", 12),
+];
+
+/// The month a folded word names (`dezembro`, `dec`), if any.
+pub fn month(folded: &str) -> Option<u32> {
+    MONTHS
+        .iter()
+        .find(|(name, _)| *name == folded)
+        .map(|&(_, m)| m)
+}
+
+/// The first whole number in the question that is not the day of a date: in "sold on 3 de
+/// dezembro" or "December 3" the 3 is a day, not a quantity (the figures check learnt the same
+/// about dates split into numbers).
 pub fn first_number(words: &[String]) -> Option<i64> {
-    words.iter().find_map(|w| w.parse::<i64>().ok())
+    // `out`, `set`, `mar`, `may`, `mai` are months only after `de`/`of` ("12 out of stock").
+    let month_at = |i: usize, joined: bool| {
+        words.get(i).is_some_and(|w| {
+            month(w).is_some()
+                && (joined || !matches!(w.as_str(), "may" | "mar" | "set" | "out" | "mai"))
+        })
+    };
+    let joiner = |i: usize| matches!(words.get(i).map(String::as_str), Some("de" | "of"));
+    words.iter().enumerate().find_map(|(i, w)| {
+        let n = w.parse::<i64>().ok()?;
+        let day_of_month = month_at(i + 1, false)
+            || (joiner(i + 1) && month_at(i + 2, true))
+            || (i > 0 && month_at(i - 1, false));
+        (!day_of_month).then_some(n)
+    })
 }
 
 /// A period the question names: `[from, to)`, and the instant it points at (its end).
@@ -509,7 +580,8 @@ mod tests {
     #[test]
     fn accents_fold_and_languages_are_told_apart() {
         assert_eq!(fold("Feijão!"), "feijao ");
-        let at = period(&w("milk at 2026-11-20T10:00:00Z?"), Utc::now()).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        let at = period(&w("milk at 2026-11-20T10:00:00Z?"), now).unwrap();
         assert_eq!(at.from.to_rfc3339(), "2026-11-20T10:00:00+00:00");
         assert_eq!(language(&w("quanto feijão temos?"), None), Lang::Pt);
         assert_eq!(language(&w("how much milk do we have?"), None), Lang::En);
@@ -524,6 +596,15 @@ mod tests {
         assert_eq!(with_translations("leite"), ["leite", "milk"]);
         // Black beans are not coffee beans: no translation that would find the wrong goods.
         assert_eq!(with_translations("feijao"), ["feijao"]);
+    }
+
+    #[test]
+    fn the_day_of_a_date_is_not_a_quantity() {
+        assert_eq!(first_number(&w("vendas de 3 de dezembro")), None);
+        assert_eq!(first_number(&w("sales on december 3")), None);
+        assert_eq!(first_number(&w("order 20 on 3 dec")), Some(20));
+        assert_eq!(first_number(&w("12 out of stock")), Some(12));
+        assert_eq!(first_number(&w("encomende 30 cafe")), Some(30));
     }
 
     #[test]

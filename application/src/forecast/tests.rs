@@ -169,7 +169,7 @@ fn all_zero_history_gives_a_zero_reorder_point() {
 #[test]
 fn result_converts_to_the_domain_record() {
     let r = run(&weekly_series(100, 2), 7, 0.95);
-    let now = chrono::Utc::now();
+    let now = chrono::DateTime::from_timestamp(1_796_637_600, 0).expect("an instant");
     let point = r.to_reorder_point(now);
     assert_eq!(point.reorder_point, r.reorder_point);
     assert_eq!(point.model, r.model_name());

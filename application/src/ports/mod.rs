@@ -7,7 +7,7 @@ pub mod demand;
 pub mod event_store;
 pub mod read_models;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ShiftedClock, SystemClock};
 pub use commits::CommitListener;
 pub use decisions::{DecisionLedger, LlmBudget, RecordedDecision};
 pub use demand::*;
