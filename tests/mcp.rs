@@ -120,7 +120,7 @@ async fn ok_get(app: &TestApp, path: &str, token: &str) -> Value {
     r.body
 }
 
-const READ_TOOLS: [&str; 8] = [
+const READ_TOOLS: [&str; 12] = [
     "list_products",
     "check_stock",
     "stock_history",
@@ -129,6 +129,10 @@ const READ_TOOLS: [&str; 8] = [
     "explain_refill",
     "list_notifications",
     "purchase_plan",
+    "sales_summary",
+    "rank_products",
+    "stock_outlook",
+    "product_timeline",
 ];
 
 async fn the_handshake_answers_both_protocol_versions(backend: Backend) {
@@ -169,11 +173,11 @@ async fn the_handshake_answers_both_protocol_versions(backend: Backend) {
     );
     assert_eq!(
         tool_names(&app, &token, Version::PerRequest).await.len(),
-        10
+        READ_TOOLS.len() + 2
     );
 }
 
-async fn managers_see_ten_tools_and_viewers_the_eight_read_tools(backend: Backend) {
+async fn managers_see_every_tool_and_viewers_the_read_tools(backend: Backend) {
     let app = TestApp::start(backend).await;
     let manager = app.manager("acme");
     let viewer = app.token("acme", Role::Viewer);
@@ -519,7 +523,7 @@ async fn tokens_and_hosts_are_checked_before_anything_runs(backend: Backend) {
 
 on_both_stores!(
     the_handshake_answers_both_protocol_versions,
-    managers_see_ten_tools_and_viewers_the_eight_read_tools,
+    managers_see_every_tool_and_viewers_the_read_tools,
     every_read_tool_returns_the_figures_of_the_http_api,
     writes_run_as_the_caller_once_and_never_for_viewers_or_bad_arguments,
     tokens_and_hosts_are_checked_before_anything_runs,

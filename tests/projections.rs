@@ -99,10 +99,12 @@ async fn postgres_an_event_committed_late_is_not_skipped() {
         "INSERT INTO events (tenant_id, aggregate_type, aggregate_id, sequence, event_type, \
          event_version, payload, metadata, event_id, recorded_at, occurred_at, correlation_id, actor) \
          VALUES ('shop', 'product', 'SLOW', 2, 'StockReceived', 1, \
-                 '{\"type\":\"StockReceived\",\"quantity\":7,\"reference\":\"slow\"}', '{}', $1, now(), now(), $2, 'test')",
+                 '{\"type\":\"StockReceived\",\"quantity\":7,\"reference\":\"slow\"}', '{}', $1, $3, $3, $2, 'test')",
     )
     .bind(uuid::Uuid::new_v4())
     .bind(uuid::Uuid::new_v4())
+    // The servers' clock, not the database's: the test's calendar is not the real one.
+    .bind(common::now())
     .execute(&mut *slow)
     .await
     .expect("slow insert");

@@ -279,7 +279,208 @@ async fn a_write_tool_is_one_command_by_its_caller(backend: Backend) {
     assert_eq!(audit, http.body);
 }
 
+/// MUG sold 3 a day and TEA 1 a day over the ten days before today (imported), MUG 2 more
+/// today (a sale); JAM never sold. A manager pinned MUG's minimum.
+async fn seed_sales(app: &TestApp) -> chrono::NaiveDate {
+    let t = app.manager("shop");
+    for (sku, name) in [("MUG", "Mug"), ("TEA", "Green tea"), ("JAM", "Jam")] {
+        let r = app
+            .put(&format!("/v1/products/{sku}"), &t, json!({ "name": name }))
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let today = app.today();
+    let mut csv = String::from("date,sku,quantity\n");
+    for back in 1..=10 {
+        let day = today - chrono::Duration::days(back);
+        csv.push_str(&format!("{day},MUG,3\n{day},TEA,1\n"));
+    }
+    let r = app.import_csv(&t, csv).await;
+    assert_eq!(r.status, 201, "{:?}", r.body);
+    let r = app
+        .post("/v1/products/MUG/receipts", &t, json!({ "quantity": 40 }))
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app
+        .post("/v1/products/MUG/sales", &t, json!({ "quantity": 2 }))
+        .await;
+    assert_eq!(r.status, 201);
+    let r = app
+        .put("/v1/products/MUG/min-stock", &t, json!({ "quantity": 5 }))
+        .await;
+    assert_eq!(r.status, 200);
+    app.settle().await;
+    today
+}
+
+async fn the_questions_tools_sum_rank_project_and_tell_who(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let today = seed_sales(&app).await;
+    let viewer = caller("shop", "vera", false);
+    let day = |back: i64| (today - chrono::Duration::days(back)).to_string();
+
+    let week = call(
+        &app,
+        &viewer,
+        "sales_summary",
+        json!({ "from": day(7), "to": day(1) }),
+    )
+    .await
+    .expect("sales_summary");
+    let units = |v: &Value, sku: &str| {
+        v["products"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["sku"] == sku))
+            .map(|p| {
+                (
+                    p["units"].clone(),
+                    p["days"].clone(),
+                    p["daily_average"].clone(),
+                )
+            })
+    };
+    assert_eq!(units(&week, "MUG"), Some((json!(21), json!(7), json!(3.0))));
+    assert_eq!(units(&week, "TEA"), Some((json!(7), json!(7), json!(1.0))));
+    assert_eq!(units(&week, "JAM"), Some((json!(0), json!(7), json!(0.0))));
+    assert_eq!(week["total_units"], 28);
+    let with_today = call(
+        &app,
+        &viewer,
+        "sales_summary",
+        json!({ "sku": "MUG", "from": day(1), "to": day(0) }),
+    )
+    .await
+    .expect("one product");
+    assert_eq!(
+        with_today["total_units"], 5,
+        "an imported day and today's sale: {with_today}"
+    );
+    assert_eq!(with_today["products"].as_array().map(Vec::len), Some(1));
+
+    let top = call(
+        &app,
+        &viewer,
+        "rank_products",
+        json!({ "metric": "units_sold", "order": "top", "limit": 2 }),
+    )
+    .await
+    .expect("rank");
+    let skus = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["sku"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(skus(&top), ["MUG", "TEA"]);
+    assert_eq!(
+        top["items"][0]["value"], 32.0,
+        "the last 30 days by default: {top}"
+    );
+    assert_eq!(top["to"], day(0));
+    let bottom = call(
+        &app,
+        &viewer,
+        "rank_products",
+        json!({ "metric": "units_sold", "order": "bottom", "from": day(3), "to": day(1) }),
+    )
+    .await
+    .expect("rank");
+    assert_eq!(skus(&bottom), ["JAM", "TEA", "MUG"]);
+
+    let timeline = call(&app, &viewer, "product_timeline", json!({ "sku": "MUG" }))
+        .await
+        .expect("timeline");
+    let first = &timeline["items"][0];
+    assert_eq!(first["type"], "MinimumSet", "newest first: {timeline}");
+    assert_eq!(first["actor"], "user:tester");
+    assert_eq!(first["summary"], "minimum set to 5 by user:tester");
+
+    // A forecast, then the stock going forward on it.
+    let r = app
+        .post(
+            "/v1/jobs/recompute-thresholds",
+            &app.manager("shop"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    app.settle().await;
+    let outlook = call(&app, &viewer, "stock_outlook", json!({ "sku": "MUG" }))
+        .await
+        .expect("outlook");
+    let mug = &outlook["items"][0];
+    let forecast = call(&app, &viewer, "get_forecast", json!({ "sku": "MUG" }))
+        .await
+        .expect("forecast");
+    let means: Vec<(String, f64)> = forecast["forecast"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["date"].as_str().is_some_and(|d| d >= day(0).as_str()))
+        .filter_map(|p| Some((p["date"].as_str()?.to_owned(), p["mean"].as_f64()?.max(0.0))))
+        .collect();
+    assert!(!means.is_empty(), "{forecast}");
+    let available = mug["available"].as_f64().expect("available");
+    assert_eq!(available, 38.0);
+    // The run-out day is the first whose cumulative forecast demand passes what is available.
+    let mut left = available;
+    let expected = means.iter().find_map(|(date, mean)| {
+        left -= mean;
+        (left < 0.0).then(|| date.clone())
+    });
+    assert_eq!(
+        mug["runs_out_on"].as_str().map(str::to_owned),
+        expected,
+        "{mug}"
+    );
+    let daily = mug["daily_forecast"].as_f64().expect("a daily forecast");
+    assert!(daily > 1.0 && daily < 5.0, "about 3 a day: {mug}");
+    assert_eq!(
+        mug["days_of_cover"],
+        json!(((available / daily) * 10.0).round() / 10.0)
+    );
+
+    // Bad input is a clear refusal, another tenant's sku is unknown.
+    for (name, args, code) in [
+        (
+            "sales_summary",
+            json!({ "from": day(1), "to": day(3) }),
+            "invalid_arguments",
+        ),
+        (
+            "sales_summary",
+            json!({ "from": day(800), "to": day(0) }),
+            "invalid_arguments",
+        ),
+        (
+            "sales_summary",
+            json!({ "from": "yesterday", "to": day(0) }),
+            "invalid_arguments",
+        ),
+        (
+            "rank_products",
+            json!({ "metric": "profit", "order": "top" }),
+            "invalid_arguments",
+        ),
+        (
+            "rank_products",
+            json!({ "metric": "units_sold", "order": "top", "limit": 0 }),
+            "invalid_arguments",
+        ),
+        ("stock_outlook", json!({ "sku": "SECRET" }), "not_found"),
+        ("product_timeline", json!({ "sku": "SECRET" }), "not_found"),
+    ] {
+        let e = call(&app, &viewer, name, args.clone())
+            .await
+            .expect_err("refused");
+        assert_eq!(e.code(), code, "{name} {args}: {e}");
+    }
+}
+
 on_both_stores!(
+    the_questions_tools_sum_rank_project_and_tell_who,
     read_tools_show_what_the_api_shows,
     another_tenants_products_are_unknown,
     a_write_tool_is_one_command_by_its_caller,

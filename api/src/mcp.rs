@@ -21,6 +21,7 @@ use restock_application::tools::{ToolCaller, ToolError, ToolSpec, Tools};
 use restock_application::ProductCommands;
 use restock_domain::TenantId;
 use restock_infrastructure::event_store::event_store_for;
+use restock_infrastructure::read_models::daily_demand::SqlDemandReader;
 use restock_infrastructure::read_models::decisions::SqlDecisionLedger;
 use restock_infrastructure::read_models::forecasts::SqlForecasts;
 use restock_infrastructure::read_models::queries::SqlReadModels;
@@ -321,6 +322,7 @@ pub fn tools_for(db: &Db) -> Arc<Tools> {
         Arc::new(SqlReadModels::new(db.clone())),
         Arc::new(SqlForecasts::new(db.clone())),
         Arc::new(SqlDecisionLedger::new(db.clone())),
+        Arc::new(SqlDemandReader::new(db.clone())),
         commands,
     ))
 }

@@ -171,6 +171,7 @@ pub fn app_state(db: Db, tokens: TokenKeys, clock: Arc<dyn Clock>) -> AppState {
         read_models.clone(),
         forecasts,
         ledger.clone(),
+        Arc::new(SqlDemandReader::new(db.clone())),
         commands.clone(),
     ));
     let chat = Arc::new(Chat::new(

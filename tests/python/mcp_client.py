@@ -29,6 +29,10 @@ READ_TOOLS = [
     "explain_refill",
     "list_notifications",
     "purchase_plan",
+    "sales_summary",
+    "rank_products",
+    "stock_outlook",
+    "product_timeline",
 ]
 WRITE_TOOLS = ["refill_stock", "set_min_stock"]
 

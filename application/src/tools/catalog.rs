@@ -3,7 +3,8 @@
 
 use super::request::{
     CheckStockArgs, ExplainRefillArgs, GetForecastArgs, ListNotificationsArgs, ListProductsArgs,
-    ListRefillsArgs, PurchasePlanArgs, RefillStockArgs, SetMinStockArgs, StockHistoryArgs,
+    ListRefillsArgs, ProductTimelineArgs, PurchasePlanArgs, RankProductsArgs, RefillStockArgs,
+    SalesSummaryArgs, SetMinStockArgs, StockHistoryArgs, StockOutlookArgs,
 };
 use serde_json::Value;
 use std::fmt;
@@ -20,12 +21,16 @@ pub enum ToolName {
     ExplainRefill,
     ListNotifications,
     PurchasePlan,
+    SalesSummary,
+    RankProducts,
+    StockOutlook,
+    ProductTimeline,
     RefillStock,
     SetMinStock,
 }
 
 impl ToolName {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 14] = [
         Self::ListProducts,
         Self::CheckStock,
         Self::StockHistory,
@@ -34,6 +39,10 @@ impl ToolName {
         Self::ExplainRefill,
         Self::ListNotifications,
         Self::PurchasePlan,
+        Self::SalesSummary,
+        Self::RankProducts,
+        Self::StockOutlook,
+        Self::ProductTimeline,
         Self::RefillStock,
         Self::SetMinStock,
     ];
@@ -48,6 +57,10 @@ impl ToolName {
             Self::ExplainRefill => "explain_refill",
             Self::ListNotifications => "list_notifications",
             Self::PurchasePlan => "purchase_plan",
+            Self::SalesSummary => "sales_summary",
+            Self::RankProducts => "rank_products",
+            Self::StockOutlook => "stock_outlook",
+            Self::ProductTimeline => "product_timeline",
             Self::RefillStock => "refill_stock",
             Self::SetMinStock => "set_min_stock",
         }
@@ -96,6 +109,27 @@ impl ToolName {
                  (order_by), the cheapest expected day up to then (best_day), the expected unit \
                  price and saving, and buy_now or wait with the reason."
             }
+            Self::SalesSummary => {
+                "Units sold per product over a period (from and to, YYYY-MM-DD, both \
+                 inclusive): units, days, daily average and days out of stock, and the total. \
+                 Counts sales, confirmed reservations and imported history. Every product \
+                 when sku is omitted."
+            }
+            Self::RankProducts => {
+                "Products ranked by units_sold over a period (the last 30 days when from/to \
+                 are omitted) or by days_of_cover (available stock over forecast demand); \
+                 top is largest first (best sellers), bottom smallest first."
+            }
+            Self::StockOutlook => {
+                "Stock going forward on the demand forecast: available, daily forecast, days \
+                 of cover, the day it runs out (null beyond the forecast horizon), the open \
+                 refill and when it is expected, and whether it arrives in time."
+            }
+            Self::ProductTimeline => {
+                "A product's events, newest first, each with who did it (user:<sub>, \
+                 agent:<decider>, system:<job>) and a one-line summary: who changed the \
+                 minimum, received stock, ordered a refill."
+            }
             Self::RefillStock => {
                 "Open a purchase request (refill) for a product: quantity and reason. Needs a \
                  manager. Refused when one is already open for the product."
@@ -118,6 +152,10 @@ impl ToolName {
             Self::ExplainRefill => ExplainRefillArgs::schema(),
             Self::ListNotifications => ListNotificationsArgs::schema(),
             Self::PurchasePlan => PurchasePlanArgs::schema(),
+            Self::SalesSummary => SalesSummaryArgs::schema(),
+            Self::RankProducts => RankProductsArgs::schema(),
+            Self::StockOutlook => StockOutlookArgs::schema(),
+            Self::ProductTimeline => ProductTimelineArgs::schema(),
             Self::RefillStock => RefillStockArgs::schema(),
             Self::SetMinStock => SetMinStockArgs::schema(),
         };

@@ -11,6 +11,7 @@
 //! - a refused call is a [`ToolError`] with a stable code and a message naming the problem.
 
 pub mod catalog;
+pub mod insight;
 mod read;
 pub mod request;
 mod write;
@@ -19,7 +20,9 @@ pub use catalog::{catalog, ToolName, ToolSpec};
 pub use request::{ProductRef, ToolRequest};
 
 use crate::agent::chat::canonical_json;
-use crate::ports::{DecisionLedger, EventStore, ForecastRepository, ReadModels, StoreError};
+use crate::ports::{
+    DecisionLedger, DemandReader, EventStore, ForecastRepository, ReadModels, StoreError,
+};
 use crate::product_commands::{CommandContext, CommandError, IdempotencyRequest};
 use crate::ProductCommands;
 use restock_domain::{ProductError, TenantId};
@@ -126,6 +129,7 @@ pub struct Tools {
     read_models: Arc<dyn ReadModels>,
     forecasts: Arc<dyn ForecastRepository>,
     ledger: Arc<dyn DecisionLedger>,
+    demand: Arc<dyn DemandReader>,
     store: Arc<dyn EventStore>,
     commands: Arc<ProductCommands>,
     plans: crate::purchase::PurchasePlans,
@@ -136,9 +140,11 @@ impl Tools {
         read_models: Arc<dyn ReadModels>,
         forecasts: Arc<dyn ForecastRepository>,
         ledger: Arc<dyn DecisionLedger>,
+        demand: Arc<dyn DemandReader>,
         commands: Arc<ProductCommands>,
     ) -> Self {
         Self {
+            demand,
             plans: crate::purchase::PurchasePlans::new(read_models.clone(), forecasts.clone()),
             read_models,
             forecasts,

@@ -1,17 +1,27 @@
 //! The read tools: each answers from a read-model port (or, for a past instant or an audit,
 //! from the product's events), with the same API shapes the HTTP routes return.
 
+use super::insight::{self, Outlook, RankMetric, SalesSummary, TimelineEntry};
 use super::request::ProductRef;
 use super::{ToolError, ToolRequest, Tools};
+use crate::ports::DemandDay;
 use crate::ports::{PageRequest, ProductFilter, StreamId};
+use crate::product_view::ProductView as Product;
 use crate::refill_audit::{refill_audit, AuditError};
 use crate::views::EventView;
 use crate::{load_product_as_of, ProductView};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use restock_domain::RefillStatus;
 use restock_domain::{Sku, TenantId};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 
 /// Candidates shown when a name matches several products.
 const NAME_CANDIDATES: i64 = 10;
+/// The period of a `units_sold` ranking when the caller names none.
+const DEFAULT_RANK_DAYS: i64 = 30;
+/// The most events a timeline returns (newest first).
+const TIMELINE_EVENTS: i64 = 500;
 
 pub(super) async fn run(
     tools: &Tools,
@@ -113,6 +123,55 @@ pub(super) async fn run(
             })?;
             Ok(json!(plan))
         }
+        ToolRequest::SalesSummary { sku, from, to } => {
+            let products = named_products(tools, tenant, sku.as_ref()).await?;
+            Ok(json!(sales(tools, tenant, &products, *from, *to).await?))
+        }
+        ToolRequest::RankProducts {
+            metric,
+            order,
+            from,
+            to,
+            limit,
+        } => {
+            let products = named_products(tools, tenant, None).await?;
+            let today = tools.commands.clock().now().date_naive();
+            let limit = usize::try_from(*limit).unwrap_or(usize::MAX);
+            let ranking = match metric {
+                RankMetric::UnitsSold => {
+                    let to = to.unwrap_or(today);
+                    let from = from.unwrap_or(to - Duration::days(DEFAULT_RANK_DAYS - 1));
+                    let summary = sales(tools, tenant, &products, from, to).await?;
+                    let values = summary
+                        .products
+                        .into_iter()
+                        .map(|p| (p.sku, p.name, p.units as f64))
+                        .collect();
+                    insight::rank(*metric, *order, Some((from, to)), values, limit)
+                }
+                RankMetric::DaysOfCover => {
+                    // A product that sells nothing has no cover to rank: it is left out.
+                    let values = outlooks(tools, tenant, &products, today)
+                        .await?
+                        .into_iter()
+                        .filter_map(|o| Some((o.sku, o.name, o.days_of_cover?)))
+                        .collect();
+                    insight::rank(*metric, *order, None, values, limit)
+                }
+            };
+            Ok(json!(ranking))
+        }
+        ToolRequest::StockOutlook { sku } => {
+            let products = named_products(tools, tenant, sku.as_ref()).await?;
+            let today = tools.commands.clock().now().date_naive();
+            let items = outlooks(tools, tenant, &products, today).await?;
+            Ok(json!({ "as_of": today, "items": items }))
+        }
+        ToolRequest::ProductTimeline { sku, from, to } => {
+            let product = product_by_sku(tools, tenant, sku).await?;
+            let items = timeline(tools, tenant, sku, product.version, *from, *to).await?;
+            Ok(json!({ "sku": sku.as_str(), "name": product.name, "items": items }))
+        }
         ToolRequest::RefillStock { .. } | ToolRequest::SetMinStock { .. } => Err(ToolError::Store(
             format!("{} is not a read tool", request.name()),
         )),
@@ -185,4 +244,127 @@ async fn events_until(
         .read_stream(&stream, after, version - after)
         .await?;
     Ok(events.iter().map(EventView::from).collect())
+}
+
+/// The product named by `sku`, or every product of the tenant (paged through by sku).
+async fn named_products(
+    tools: &Tools,
+    tenant: &TenantId,
+    sku: Option<&Sku>,
+) -> Result<Vec<Product>, ToolError> {
+    if let Some(sku) = sku {
+        return Ok(vec![product_by_sku(tools, tenant, sku).await?]);
+    }
+    let mut all = Vec::new();
+    let mut page = PageRequest::first(super::request::MAX_LIMIT);
+    loop {
+        let batch = tools
+            .read_models
+            .products(tenant, &ProductFilter::default(), &page)
+            .await?;
+        let full = batch.len() as i64 == page.limit;
+        page.after = batch.last().map(|p| p.sku.clone());
+        all.extend(batch);
+        if !full {
+            return Ok(all);
+        }
+    }
+}
+
+fn skus_of(products: &[Product]) -> Vec<Sku> {
+    products
+        .iter()
+        .filter_map(|p| Sku::parse(&p.sku).ok())
+        .collect()
+}
+
+async fn sales(
+    tools: &Tools,
+    tenant: &TenantId,
+    products: &[Product],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<SalesSummary, ToolError> {
+    let demand: HashMap<Sku, Vec<DemandDay>> = tools
+        .demand
+        .demand(tenant, &skus_of(products), from)
+        .await?;
+    let by_sku: HashMap<&str, &Vec<DemandDay>> =
+        demand.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let names: Vec<(String, String)> = products
+        .iter()
+        .map(|p| (p.sku.clone(), p.name.clone()))
+        .collect();
+    let lookup = |sku: &str| by_sku.get(sku).map(|days| (*days).clone());
+    Ok(insight::sales_summary(&names, &lookup, from, to))
+}
+
+async fn outlooks(
+    tools: &Tools,
+    tenant: &TenantId,
+    products: &[Product],
+    today: NaiveDate,
+) -> Result<Vec<Outlook>, ToolError> {
+    let open = tools
+        .read_models
+        .refills(
+            tenant,
+            Some(RefillStatus::Requested),
+            &PageRequest::first(super::request::MAX_LIMIT),
+        )
+        .await?;
+    let mut out = Vec::with_capacity(products.len());
+    for product in products {
+        let Ok(sku) = Sku::parse(&product.sku) else {
+            continue;
+        };
+        let forecast = tools.forecasts.get(tenant, &sku).await?;
+        let refill = open.iter().find(|r| r.sku == product.sku);
+        out.push(insight::outlook(product, forecast.as_ref(), refill, today));
+    }
+    Ok(out)
+}
+
+/// The product's events in `[from, to]`, newest first, at most [`TIMELINE_EVENTS`].
+async fn timeline(
+    tools: &Tools,
+    tenant: &TenantId,
+    sku: &Sku,
+    version: i64,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<TimelineEntry>, ToolError> {
+    let stream = StreamId::product(tenant, sku);
+    let mut entries = Vec::new();
+    let mut upto = version;
+    // Read back from the newest in windows until the window is full or the stream begins.
+    while upto > 0 && (entries.len() as i64) < TIMELINE_EVENTS {
+        let after = (upto - TIMELINE_EVENTS).max(0);
+        let events = tools
+            .store
+            .read_stream(&stream, after, upto - after)
+            .await?;
+        for recorded in events.iter().rev() {
+            if to.is_some_and(|t| recorded.occurred_at > t) {
+                continue;
+            }
+            if from.is_some_and(|f| recorded.occurred_at < f) {
+                return Ok(entries);
+            }
+            let event = crate::product_state::decode(recorded)?;
+            let actor = insight::actor_of(&event, &recorded.metadata.actor);
+            entries.push(TimelineEntry {
+                version: recorded.sequence,
+                event_type: event.type_name(),
+                occurred_at: recorded.occurred_at,
+                summary: insight::summary(&event, &actor),
+                actor,
+            });
+            if entries.len() as i64 >= TIMELINE_EVENTS {
+                return Ok(entries);
+            }
+        }
+        upto = after;
+    }
+    Ok(entries)
 }

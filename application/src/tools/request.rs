@@ -3,6 +3,7 @@
 //! a valid [`ToolRequest`].
 
 use super::catalog::ToolName;
+use super::insight::{RankMetric, RankOrder};
 use super::ToolError;
 use chrono::{DateTime, NaiveDate, Utc};
 use restock_domain::{Quantity, RefillStatus, Sku};
@@ -123,6 +124,55 @@ pub struct SetMinStockArgs {
     quantity: Option<i64>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SalesSummaryArgs {
+    /// One product; every product when omitted.
+    sku: Option<String>,
+    /// First day (YYYY-MM-DD), inclusive.
+    from: NaiveDate,
+    /// Last day (YYYY-MM-DD), inclusive.
+    to: NaiveDate,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RankProductsArgs {
+    #[schema(inline)]
+    metric: RankMetric,
+    /// `top`: largest first (best sellers, most cover); `bottom`: smallest first.
+    #[schema(inline)]
+    order: RankOrder,
+    /// The period of `units_sold` (YYYY-MM-DD, inclusive); the last 30 days when omitted.
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    /// 1-500, default 5.
+    #[schema(minimum = 1, maximum = 500)]
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StockOutlookArgs {
+    /// One product; every product when omitted.
+    sku: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProductTimelineArgs {
+    sku: String,
+    /// RFC 3339; events from then on.
+    from: Option<DateTime<Utc>>,
+    /// RFC 3339; events up to then.
+    to: Option<DateTime<Utc>>,
+}
+
+/// The longest period a sales question may span: two years of days.
+pub const MAX_PERIOD_DAYS: i64 = 731;
+/// Rows `rank_products` returns when not told.
+pub const DEFAULT_RANK_LIMIT: i64 = 5;
+
 /// A field that must be present but may be null (serde otherwise reads a missing `Option` as
 /// null, and "clear the minimum" must be said, not implied). Also the HTTP body's rule
 /// (`PUT /v1/products/{sku}/min-stock`).
@@ -177,6 +227,26 @@ pub enum ToolRequest {
         sku: Sku,
         quantity: Option<Quantity>,
     },
+    SalesSummary {
+        sku: Option<Sku>,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    RankProducts {
+        metric: RankMetric,
+        order: RankOrder,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        limit: i64,
+    },
+    StockOutlook {
+        sku: Option<Sku>,
+    },
+    ProductTimeline {
+        sku: Sku,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    },
 }
 
 fn invalid(detail: impl Into<String>) -> ToolError {
@@ -225,6 +295,22 @@ fn text(field: &str, raw: Option<String>, max: usize) -> Result<Option<String>, 
         ))),
         other => Ok(other),
     }
+}
+
+/// A period of whole days: `from` not after `to`, at most [`MAX_PERIOD_DAYS`] long.
+fn period(from: NaiveDate, to: NaiveDate) -> Result<(), ToolError> {
+    if from > to {
+        return Err(invalid(format!(
+            "from ({from}) must not be after to ({to})"
+        )));
+    }
+    let days = (to - from).num_days() + 1;
+    if days > MAX_PERIOD_DAYS {
+        return Err(invalid(format!(
+            "a period may span at most {MAX_PERIOD_DAYS} days, got {days}"
+        )));
+    }
+    Ok(())
 }
 
 impl ToolRequest {
@@ -299,6 +385,50 @@ impl ToolRequest {
                     buy_on: a.buy_on,
                 }
             }
+            ToolName::SalesSummary => {
+                let a: SalesSummaryArgs = args(tool, arguments)?;
+                period(a.from, a.to)?;
+                Self::SalesSummary {
+                    sku: a.sku.as_deref().map(sku).transpose()?,
+                    from: a.from,
+                    to: a.to,
+                }
+            }
+            ToolName::RankProducts => {
+                let a: RankProductsArgs = args(tool, arguments)?;
+                if let (Some(from), Some(to)) = (a.from, a.to) {
+                    period(from, to)?;
+                }
+                Self::RankProducts {
+                    metric: a.metric,
+                    order: a.order,
+                    from: a.from,
+                    to: a.to,
+                    limit: match a.limit {
+                        None => DEFAULT_RANK_LIMIT,
+                        some => limit(some)?,
+                    },
+                }
+            }
+            ToolName::StockOutlook => {
+                let a: StockOutlookArgs = args(tool, arguments)?;
+                Self::StockOutlook {
+                    sku: a.sku.as_deref().map(sku).transpose()?,
+                }
+            }
+            ToolName::ProductTimeline => {
+                let a: ProductTimelineArgs = args(tool, arguments)?;
+                if let (Some(from), Some(to)) = (a.from, a.to) {
+                    if from > to {
+                        return Err(invalid("from must not be after to"));
+                    }
+                }
+                Self::ProductTimeline {
+                    sku: sku(&a.sku)?,
+                    from: a.from,
+                    to: a.to,
+                }
+            }
             ToolName::SetMinStock => {
                 let a: SetMinStockArgs = args(tool, arguments)?;
                 Self::SetMinStock {
@@ -315,6 +445,10 @@ impl ToolRequest {
 
     pub fn name(&self) -> ToolName {
         match self {
+            Self::SalesSummary { .. } => ToolName::SalesSummary,
+            Self::RankProducts { .. } => ToolName::RankProducts,
+            Self::StockOutlook { .. } => ToolName::StockOutlook,
+            Self::ProductTimeline { .. } => ToolName::ProductTimeline,
             Self::ListProducts { .. } => ToolName::ListProducts,
             Self::CheckStock(_) => ToolName::CheckStock,
             Self::StockHistory { .. } => ToolName::StockHistory,

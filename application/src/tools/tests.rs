@@ -25,7 +25,11 @@ fn a_viewer_is_offered_the_read_tools_only() {
             "list_refills",
             "explain_refill",
             "list_notifications",
-            "purchase_plan"
+            "purchase_plan",
+            "sales_summary",
+            "rank_products",
+            "stock_outlook",
+            "product_timeline"
         ]
     );
     let manager = catalog(true);
