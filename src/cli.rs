@@ -162,7 +162,7 @@ pub struct ServeArgs {
     pub agent: AgentArgs,
 }
 
-/// The agent: the built-in policy unless an LLM is configured. See API.md (CLI, env).
+/// The agent: the built-in policy unless an LLM is configured. See docs/api.md (CLI, env).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AgentArgs {
     /// OpenAI-compatible endpoint, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1

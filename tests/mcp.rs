@@ -1,5 +1,5 @@
-//! MCP at `POST /mcp` (API.md, "MCP"), spoken as a client would: raw JSON-RPC over HTTP in both
-//! protocol generations (the 2025-11-25 handshake, and 2026-07-28 requests that carry their
+//! MCP at `POST /mcp` (docs/api.md, "MCP"), spoken as a client would: raw JSON-RPC over HTTP in
+//! both protocol generations (the 2025-11-25 handshake, and 2026-07-28 requests that carry their
 //! version and capabilities in `_meta`). The figures a tool returns are compared with what the
 //! HTTP API returns for the same tenant, and every write is checked in the product's event log.
 

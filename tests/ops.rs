@@ -153,8 +153,8 @@ async fn every_route_is_documented_and_every_documented_operation_is_routed() {
         "the dashboard is routed: {pages:?}"
     );
     routed.retain(|op| !dashboard(op));
-    // Not REST, so not in the OpenAPI document: `/mcp` is JSON-RPC (MCP), described in API.md's
-    // MCP section and tested in tests/mcp.rs.
+    // Not REST, so not in the OpenAPI document: `/mcp` is JSON-RPC (MCP), described in
+    // docs/api.md's MCP section and tested in tests/mcp.rs.
     const NOT_API: [&str; 1] = ["/mcp"];
     routed.retain(|op| {
         !NOT_API

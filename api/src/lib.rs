@@ -1,4 +1,4 @@
-//! The HTTP API (API.md) and the server that runs it with the projections.
+//! The HTTP API (docs/api.md) and the server that runs it with the projections.
 
 pub mod dashboard;
 pub mod extract;

@@ -1,4 +1,4 @@
-//! MCP (API.md, "MCP"): the tool layer for any AI client, over streamable HTTP at `POST /mcp`
+//! MCP (docs/api.md, "MCP"): the tool layer for any AI client, over streamable HTTP at `POST /mcp`
 //! (stateless, the API's bearer token) and over stdio (`restock mcp`, the operator's tenant).
 //!
 //! Nothing here decides what a tool does or who may call it: `list_tools` and `call_tool` are

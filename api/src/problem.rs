@@ -17,7 +17,7 @@ use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Ref, Type};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::ToSchema;
 
-/// The stable, machine-readable error codes (API.md "Conventions").
+/// The stable, machine-readable error codes (docs/api.md "Conventions").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {

@@ -1,4 +1,4 @@
-//! Per-tenant request rate on `/v1` and `/mcp` (API.md, `RESTOCK_RATE_LIMIT`): one GCRA bucket
+//! Per-tenant request rate on `/v1` and `/mcp` (docs/api.md, `RESTOCK_RATE_LIMIT`): one GCRA bucket
 //! per tenant (governor), so a tenant over its rate is answered 429 `rate_limited` with
 //! `Retry-After` while every other tenant goes on untouched. The key is the tenant of a verified
 //! token: an unverified claim would let anyone drain another tenant's bucket.

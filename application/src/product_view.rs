@@ -1,4 +1,4 @@
-//! The Product as users see it (API.md "Product"), derived from the aggregate's state.
+//! The Product as users see it (docs/api.md "Product"), derived from the aggregate's state.
 
 use chrono::{DateTime, Utc};
 use restock_domain::Product;

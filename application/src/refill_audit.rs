@@ -1,4 +1,4 @@
-//! Explaining a refill after the fact (API.md `GET /v1/refills/{id}/audit`, `restock replay`).
+//! Explaining a refill after the fact (docs/api.md `GET /v1/refills/{id}/audit`, `restock replay`).
 //!
 //! Everything but the decision comes from the event store, not from read models, so an audit
 //! is right the moment the refill exists: the refill and its lifecycle, the trigger event, the
@@ -29,7 +29,7 @@ pub enum AuditError {
     BadSku(String),
 }
 
-/// API.md "Refill", plus the request's reason and its lifecycle times.
+/// docs/api.md "Refill", plus the request's reason and its lifecycle times.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RefillView {
     pub id: Uuid,
@@ -60,7 +60,7 @@ pub struct RefillAudit {
 }
 
 impl RefillAudit {
-    /// The audit as API.md shows it (`GET /v1/refills/{id}/audit`, `restock replay`, the
+    /// The audit as docs/api.md shows it (`GET /v1/refills/{id}/audit`, `restock replay`, the
     /// `explain_refill` tool).
     pub fn view(&self) -> RefillAuditView {
         let a = self;

@@ -1,6 +1,6 @@
-//! The API's response shapes (API.md), each written once: the HTTP handlers serialize these, the
-//! OpenAPI document is derived from them (`ToSchema`), and other front ends (tools) can show the
-//! same JSON. Database rows are not API shapes: the api maps its read-model rows into these.
+//! The API's response shapes (docs/api.md), each written once: the HTTP handlers serialize these,
+//! the OpenAPI document is derived from them (`ToSchema`), and other front ends (tools) can show
+//! the same JSON. Database rows are not API shapes: the api maps its read-model rows into these.
 //!
 //! `ProductView` lives in `product_view.rs`, next to the fold it comes from.
 

@@ -5,7 +5,7 @@
   status) to $RESTOCK_FUZZ_LOG, so the Rust test can check that no event came from a request
   that was answered with an error.
 - `problem_json_with_a_contract_code`: every 4xx is `application/problem+json` whose `status` is
-  the answer's and whose `code` is one the contract (API.md "Conventions") lists.
+  the answer's and whose `code` is one the contract (docs/api.md "Conventions") lists.
 """
 
 import json
@@ -14,7 +14,7 @@ import uuid
 
 import schemathesis
 
-# API.md "Conventions", plus the router's own 405 answer.
+# docs/api.md "Conventions", plus the router's own 405 answer.
 CONTRACT_CODES = {
     "validation_failed": {400, 422},
     "unauthorized": {401},

@@ -1,4 +1,4 @@
-//! The web dashboard (API.md "Web dashboard"): server-rendered HTML pages over the tool layer.
+//! The web dashboard (docs/api.md "Web dashboard"): server-rendered HTML pages over the tool layer.
 //!
 //! Pages are rendered with maud, whose `html!` escapes every interpolated value unless it is
 //! explicitly marked `PreEscaped`, so tenant-supplied text (product names, reasons, notes) is

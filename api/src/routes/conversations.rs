@@ -1,4 +1,4 @@
-//! Conversations (API.md "Conversations"): ask about the stock in plain English or Portuguese.
+//! Conversations (docs/api.md "Conversations"): ask about the stock in plain English or Portuguese.
 //! Any role may ask; only a manager may confirm a proposed change. A conversation belongs to
 //! the token's tenant and `sub`: anyone else gets 404.
 
@@ -28,7 +28,7 @@ impl From<ChatError> for ApiError {
             ChatError::Invalid(d) => ApiError::validation(d),
             ChatError::Expired(_) | ChatError::Busy => ApiError::conflict(e.to_string()),
             // A confirmed action the rules refuse (a refill already open, ...) or whose product
-            // is gone changes nothing: 409, as API.md says.
+            // is gone changes nothing: 409, as docs/api.md says.
             ChatError::Tool(ToolError::NotFound(d) | ToolError::InvalidArguments(d)) => {
                 ApiError::conflict(d)
             }

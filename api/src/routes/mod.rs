@@ -1,4 +1,4 @@
-//! The HTTP surface (API.md): one router, one module per resource.
+//! The HTTP surface (docs/api.md): one router, one module per resource.
 //!
 //! The router and the OpenAPI document are built from one list, [`api`]: each entry is a handler
 //! annotated with `#[utoipa::path]`, and `routes!` takes both the axum route (path and methods)
@@ -166,7 +166,8 @@ pub fn with_timeout(app: Router, limit: Duration) -> Router {
 
 pub fn router(state: AppState) -> Router {
     let (routes, _) = api().split_for_parts();
-    // MCP speaks JSON-RPC, not REST: it is outside the OpenAPI document (API.md has its section).
+    // MCP speaks JSON-RPC, not REST: it is outside the OpenAPI document (docs/api.md has its
+    // section).
     let routes = routes.merge(crate::mcp::routes(&state));
     routes
         // The HTML dashboard: not part of the JSON API or its document (tests/ops.rs).

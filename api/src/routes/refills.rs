@@ -1,5 +1,5 @@
 //! Refills: purchase requests opened by the agent, received against or cancelled by a manager,
-//! and explained by their audit (API.md "Refills and the agent").
+//! and explained by their audit (docs/api.md "Refills and the agent").
 
 use crate::extract::{page_limit, Caller, Command, Empty, IdempotencyKey, QueryParams};
 use crate::problem::codes::{

@@ -18,7 +18,7 @@ pub struct TriggerRef {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// The minimum in force and where it came from (API.md audit `threshold`).
+/// The minimum in force and where it came from (docs/api.md audit `threshold`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Threshold {
     pub reorder_point: i64,

@@ -21,7 +21,7 @@ pub struct LlmAttempt {
     pub error: Option<String>,
 }
 
-/// The decision ledger's record (API.md audit `decision`, plus what execution needs).
+/// The decision ledger's record (docs/api.md audit `decision`, plus what execution needs).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     /// `policy` or `llm:<model>`: whose calls are executed.

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 /// How long a proposed action may be confirmed.
 pub const DEFAULT_ACTION_TTL: Duration = Duration::minutes(15);
-/// Longest question accepted (API.md).
+/// Longest question accepted (docs/api.md).
 pub const MAX_TEXT_CHARS: usize = 2000;
 /// Conversations listed at most.
 const LIST_LIMIT: i64 = 500;

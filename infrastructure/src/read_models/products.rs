@@ -1,4 +1,4 @@
-//! `products`: the Product view of API.md, one row per (tenant, sku).
+//! `products`: the Product view of docs/api.md, one row per (tenant, sku).
 
 use crate::{fetch_all, fetch_optional, DbTx};
 use restock_application::{ProductState, ProductView};

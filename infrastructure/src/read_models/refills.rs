@@ -1,4 +1,4 @@
-//! `refills`: one row per purchase request (API.md "Refill"), kept by the refills projection.
+//! `refills`: one row per purchase request (docs/api.md "Refill"), kept by the refills projection.
 
 use crate::{execute, fetch_all, fetch_optional, DbTx};
 use chrono::{DateTime, NaiveDate, Utc};
