@@ -120,6 +120,16 @@ async fn ok_get(app: &TestApp, path: &str, token: &str) -> Value {
     r.body
 }
 
+const WRITE_TOOLS: [&str; 7] = [
+    "refill_stock",
+    "set_min_stock",
+    "receive_stock",
+    "record_sale",
+    "count_stock",
+    "cancel_refill",
+    "receive_refill",
+];
+
 const READ_TOOLS: [&str; 12] = [
     "list_products",
     "check_stock",
@@ -173,7 +183,7 @@ async fn the_handshake_answers_both_protocol_versions(backend: Backend) {
     );
     assert_eq!(
         tool_names(&app, &token, Version::PerRequest).await.len(),
-        READ_TOOLS.len() + 2
+        READ_TOOLS.len() + WRITE_TOOLS.len()
     );
 }
 
@@ -184,7 +194,7 @@ async fn managers_see_every_tool_and_viewers_the_read_tools(backend: Backend) {
     for version in [Version::Legacy, Version::PerRequest] {
         let mut expected: Vec<&str> = READ_TOOLS.to_vec();
         assert_eq!(tool_names(&app, &viewer, version).await, expected);
-        expected.extend(["refill_stock", "set_min_stock"]);
+        expected.extend(WRITE_TOOLS);
         assert_eq!(tool_names(&app, &manager, version).await, expected);
     }
     let listed = result(&app, &manager, Version::Legacy, "tools/list", json!({})).await;

@@ -3,6 +3,9 @@
 //! writes the answer from their results only. A change asked for becomes a proposal, never a
 //! call of a write tool.
 
+use super::answers::{self, Target};
+use super::period::{self, DateRange};
+use super::query::{self, Ask, Query};
 use super::text::{self, Lang, Period};
 use super::ToolCallView;
 use crate::tools::{ToolCaller, ToolError, Tools};
@@ -69,17 +72,23 @@ struct Context {
     refill_id: Option<Uuid>,
     refill_status: Option<String>,
     period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The last question's ask, when [`super::query`] parsed it, and its period: a follow-up
+    /// ("and milk?", "e no mês passado?") asks it again with what it changes.
+    #[serde(default)]
+    ask: Option<Ask>,
+    #[serde(default)]
+    range: Option<DateRange>,
 }
 
 /// The tool calls of one turn, each recorded with its arguments and result.
-struct Session<'a> {
+pub(super) struct Session<'a> {
     tools: &'a Tools,
     caller: &'a ToolCaller,
-    calls: Vec<ToolCallView>,
+    pub(super) calls: Vec<ToolCallView>,
 }
 
 impl Session<'_> {
-    async fn call(&mut self, name: &str, arguments: Value) -> Result<Value, ToolError> {
+    pub(super) async fn call(&mut self, name: &str, arguments: Value) -> Result<Value, ToolError> {
         let result = self.tools.call(self.caller, name, &arguments).await;
         let recorded = match &result {
             Ok(v) => v.clone(),
@@ -377,6 +386,37 @@ fn describe_product(lang: Lang, p: &Value) -> String {
 const HELP_EN: &str = "I can tell you: the stock of a product (\"how much milk do we have?\"), what is below its minimum, the open, received or cancelled refills and why one was made, a product as it was on a past day (\"milk yesterday\"), its movements over a period (\"coffee sales last week\"), its forecast and minimum, and the notifications. I can also prepare an order or a new minimum (\"order 20 units of milk\") for a manager to confirm.";
 const HELP_PT: &str = "Posso dizer: o estoque de um produto (\"quanto leite temos?\"), o que está abaixo do mínimo, as reposições abertas, recebidas ou canceladas e por que uma foi feita, um produto como estava num dia passado (\"leite ontem\"), os movimentos num período (\"vendas de café na semana passada\"), a previsão e o mínimo, e as notificações. Também preparo um pedido ou um novo mínimo (\"encomende 20 unidades de leite\") para um gerente confirmar.";
 
+/// Words that name no product here: say so, with names it does know, and never a figure.
+fn unknown_product(
+    lang: Lang,
+    words: &[String],
+    items: &[Value],
+    unknown_words: &[&String],
+    calls: Vec<ToolCallView>,
+    ctx: &Context,
+) -> Answer {
+    let asked = unknown_words
+        .iter()
+        .map(|w| w.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let names = suggestions(words, items);
+    let suggest = names.join(", ");
+    let text = t(
+        lang,
+        format!("I don't know a product called \"{asked}\" in this shop. Products I know include: {suggest}. Ask again with one of them or its sku."),
+        format!("Não conheço nenhum produto chamado \"{asked}\" nesta loja. Alguns que conheço: {suggest}. Pergunte de novo com um deles ou o sku."),
+    );
+    Answer {
+        text,
+        lang,
+        tool_calls: calls,
+        data: Some(json!({ "kind": "unknown_product", "asked": asked, "suggestions": names })),
+        proposal: None,
+        context: json!(ctx),
+    }
+}
+
 /// Answer `question` with read tools only. `previous` is the context stored with the last turn.
 pub async fn answer(
     tools: &Tools,
@@ -414,7 +454,64 @@ pub async fn answer(
     let items = catalog["items"].as_array().cloned().unwrap_or_default();
     let candidates = score_products(&words, &items);
     let named = candidates.first().map(|c| (c.sku.clone(), c.name.clone()));
-    let unknown_words: Vec<&String> = words.iter().filter(|w| !text::is_stop_word(w)).collect();
+    let unknown_words: Vec<&String> = words
+        .iter()
+        .filter(|w| !text::is_stop_word(w) && !query::is_query_word(w))
+        .collect();
+
+    // The kinds of question [`query`] knows come first, but for orders, minimums and "why",
+    // which the older intents answer; a question that asks nothing new but names another
+    // product or period follows up on the last one that did.
+    let today = now.date_naive();
+    let parsed = query::parse(&words, today).or_else(|| {
+        let range = period::parse(&words, today);
+        let follows = detected.is_none() && (named.is_some() || range.is_some());
+        prev.ask.filter(|_| follows).map(|ask| Query {
+            ask,
+            period: range.or(prev.range),
+            limit: None,
+        })
+    });
+    if let Some(q) =
+        parsed.filter(|_| !matches!(detected, Some(Intent::Order | Intent::SetMin | Intent::Why)))
+    {
+        let target = match &named {
+            Some((sku, name)) => Some(Target {
+                sku: sku.clone(),
+                name: name.clone(),
+            }),
+            // Words that name nothing here: an unknown product, not every product.
+            None if !unknown_words.is_empty() && !matches!(q.ask, Ask::Rank { .. }) => {
+                return Ok(unknown_product(
+                    lang,
+                    &words,
+                    &items,
+                    &unknown_words,
+                    session.calls,
+                    &ctx,
+                ));
+            }
+            None if q.ask.needs_product() => prev.sku.as_ref().and_then(|sku| {
+                items
+                    .iter()
+                    .find(|p| p["sku"].as_str() == Some(sku))
+                    .map(|p| Target {
+                        sku: sku.clone(),
+                        name: p["name"].as_str().unwrap_or(sku).to_owned(),
+                    })
+            }),
+            None => None,
+        };
+        ctx.intent = None;
+        ctx.ask = Some(q.ask);
+        ctx.range = q.period;
+        ctx.sku = target.as_ref().map(|p| p.sku.clone()).or(prev.sku.clone());
+        let reply =
+            answers::answer(&mut session, lang, &q, target.as_ref(), today, question).await?;
+        return Ok(answers::into_answer(lang, session, reply, json!(ctx)));
+    }
+    ctx.ask = None;
+    ctx.range = None;
 
     // A question without its own verb leans on the last one: "and the mugs?", "e ontem?".
     let intent = match detected {
@@ -465,27 +562,14 @@ pub async fn answer(
         None => None,
     };
     if intent.needs_product() && product.is_none() {
-        let asked = unknown_words
-            .iter()
-            .map(|w| w.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let suggest = suggestions(&words, &items).join(", ");
-        let text = t(
+        return Ok(unknown_product(
             lang,
-            format!("I don't know a product called \"{asked}\" in this shop. Products I know include: {suggest}. Ask again with one of them or its sku."),
-            format!("Não conheço nenhum produto chamado \"{asked}\" nesta loja. Alguns que conheço: {suggest}. Pergunte de novo com um deles ou o sku."),
-        );
-        return Ok(Answer {
-            text,
-            lang,
-            tool_calls: session.calls,
-            data: Some(
-                json!({ "kind": "unknown_product", "asked": asked, "suggestions": suggestions(&words, &items) }),
-            ),
-            proposal: None,
-            context: json!(ctx),
-        });
+            &words,
+            &items,
+            &unknown_words,
+            session.calls,
+            &ctx,
+        ));
     }
     ctx.sku = product.clone();
     if let Some(p) = period {

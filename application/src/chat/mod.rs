@@ -5,10 +5,14 @@
 //! Every figure an answer states comes from a tool result recorded in the turn's `tool_calls`;
 //! nothing here reads a table or builds a command (the tool layer does, once).
 
+mod answers;
 pub(crate) mod figures;
 pub mod interpreter;
 pub mod llm;
 pub mod metrics;
+pub mod period;
+mod proposals;
+pub mod query;
 pub mod text;
 
 pub use llm::ChatLlm;

@@ -2,9 +2,10 @@
 //! argument types in [`super::request`], so a schema cannot disagree with what is accepted).
 
 use super::request::{
-    CheckStockArgs, ExplainRefillArgs, GetForecastArgs, ListNotificationsArgs, ListProductsArgs,
-    ListRefillsArgs, ProductTimelineArgs, PurchasePlanArgs, RankProductsArgs, RefillStockArgs,
-    SalesSummaryArgs, SetMinStockArgs, StockHistoryArgs, StockOutlookArgs,
+    CancelRefillArgs, CheckStockArgs, CountStockArgs, ExplainRefillArgs, GetForecastArgs,
+    ListNotificationsArgs, ListProductsArgs, ListRefillsArgs, ProductTimelineArgs,
+    PurchasePlanArgs, RankProductsArgs, ReceiveRefillArgs, ReceiveStockArgs, RecordSaleArgs,
+    RefillStockArgs, SalesSummaryArgs, SetMinStockArgs, StockHistoryArgs, StockOutlookArgs,
 };
 use serde_json::Value;
 use std::fmt;
@@ -27,10 +28,15 @@ pub enum ToolName {
     ProductTimeline,
     RefillStock,
     SetMinStock,
+    ReceiveStock,
+    RecordSale,
+    CountStock,
+    CancelRefill,
+    ReceiveRefill,
 }
 
 impl ToolName {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 19] = [
         Self::ListProducts,
         Self::CheckStock,
         Self::StockHistory,
@@ -45,6 +51,11 @@ impl ToolName {
         Self::ProductTimeline,
         Self::RefillStock,
         Self::SetMinStock,
+        Self::ReceiveStock,
+        Self::RecordSale,
+        Self::CountStock,
+        Self::CancelRefill,
+        Self::ReceiveRefill,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -63,6 +74,11 @@ impl ToolName {
             Self::ProductTimeline => "product_timeline",
             Self::RefillStock => "refill_stock",
             Self::SetMinStock => "set_min_stock",
+            Self::ReceiveStock => "receive_stock",
+            Self::RecordSale => "record_sale",
+            Self::CountStock => "count_stock",
+            Self::CancelRefill => "cancel_refill",
+            Self::ReceiveRefill => "receive_refill",
         }
     }
 
@@ -72,7 +88,16 @@ impl ToolName {
 
     /// Read tools change nothing and need no more than a viewer's token.
     pub const fn is_read_only(self) -> bool {
-        !matches!(self, Self::RefillStock | Self::SetMinStock)
+        !matches!(
+            self,
+            Self::RefillStock
+                | Self::SetMinStock
+                | Self::ReceiveStock
+                | Self::RecordSale
+                | Self::CountStock
+                | Self::CancelRefill
+                | Self::ReceiveRefill
+        )
     }
 
     pub const fn description(self) -> &'static str {
@@ -138,6 +163,25 @@ impl ToolName {
                 "Pin a product's minimum stock to a quantity, or give it back to the forecast \
                  with null. Needs a manager."
             }
+            Self::ReceiveStock => {
+                "Record units received into stock (a delivery outside any refill). Needs a \
+                 manager."
+            }
+            Self::RecordSale => {
+                "Record units sold. Needs a manager. Refused beyond what is available."
+            }
+            Self::CountStock => {
+                "Record a stock count: on hand becomes the counted units, with the reason for \
+                 the difference. Needs a manager."
+            }
+            Self::CancelRefill => {
+                "Cancel a refill, by its id or as the open refill of a product (sku). Needs a \
+                 manager."
+            }
+            Self::ReceiveRefill => {
+                "Receive a refill, by its id or as the open refill of a product (sku), in full \
+                 or a quantity. Needs a manager."
+            }
         }
     }
 
@@ -158,6 +202,11 @@ impl ToolName {
             Self::ProductTimeline => ProductTimelineArgs::schema(),
             Self::RefillStock => RefillStockArgs::schema(),
             Self::SetMinStock => SetMinStockArgs::schema(),
+            Self::ReceiveStock => ReceiveStockArgs::schema(),
+            Self::RecordSale => RecordSaleArgs::schema(),
+            Self::CountStock => CountStockArgs::schema(),
+            Self::CancelRefill => CancelRefillArgs::schema(),
+            Self::ReceiveRefill => ReceiveRefillArgs::schema(),
         };
         // A schema built from types serializes; an empty object would only hide a bug.
         serde_json::to_value(schema).unwrap_or_else(|_| serde_json::json!({ "type": "object" }))

@@ -11,10 +11,10 @@ use crate::product_view::ProductView;
 use crate::views::RefillView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use restock_domain::{Decider, ProductEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `sales_summary`: units sold per product over `[from, to]`, both days inclusive.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SalesSummary {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -22,7 +22,7 @@ pub struct SalesSummary {
     pub total_units: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProductSales {
     pub sku: String,
     pub name: String,
@@ -77,14 +77,14 @@ pub fn sales_summary(
 }
 
 /// What `rank_products` ranks by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankMetric {
     UnitsSold,
     DaysOfCover,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RankOrder {
     /// Largest first.
@@ -93,7 +93,7 @@ pub enum RankOrder {
     Bottom,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ranking {
     pub metric: RankMetric,
     pub order: RankOrder,
@@ -103,7 +103,7 @@ pub struct Ranking {
     pub items: Vec<RankedProduct>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankedProduct {
     pub rank: usize,
     pub sku: String,
@@ -146,7 +146,7 @@ pub fn rank(
 }
 
 /// `stock_outlook`: one product's stock going forward on its stored demand forecast.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outlook {
     pub sku: String,
     pub name: String,
@@ -168,7 +168,7 @@ pub struct Outlook {
     pub projection: Vec<ProjectedDay>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenRefill {
     pub id: String,
     pub quantity: i64,
@@ -176,7 +176,7 @@ pub struct OpenRefill {
     pub expected_on: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectedDay {
     pub date: NaiveDate,
     pub stock: f64,
@@ -252,11 +252,11 @@ pub fn outlook(
 }
 
 /// `product_timeline`: one event as a person reads it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     pub version: i64,
     #[serde(rename = "type")]
-    pub event_type: &'static str,
+    pub event_type: String,
     pub occurred_at: DateTime<Utc>,
     /// `user:<sub>`, `agent:<decider>` or `system:<job>`.
     pub actor: String,

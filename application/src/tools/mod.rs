@@ -17,7 +17,7 @@ pub mod request;
 mod write;
 
 pub use catalog::{catalog, ToolName, ToolSpec};
-pub use request::{ProductRef, ToolRequest};
+pub use request::{ProductRef, RefillRef, ToolRequest};
 
 use crate::agent::chat::canonical_json;
 use crate::ports::{
@@ -183,7 +183,7 @@ impl Tools {
             return Err(ToolError::Forbidden(tool));
         }
         match request {
-            ToolRequest::RefillStock { .. } | ToolRequest::SetMinStock { .. } => {
+            _ if !tool.is_read_only() => {
                 let ctx = caller.command_context(&serde_json::json!({
                     "tool": tool.as_str(),
                     "arguments": arguments,

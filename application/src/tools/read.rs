@@ -172,9 +172,10 @@ pub(super) async fn run(
             let items = timeline(tools, tenant, sku, product.version, *from, *to).await?;
             Ok(json!({ "sku": sku.as_str(), "name": product.name, "items": items }))
         }
-        ToolRequest::RefillStock { .. } | ToolRequest::SetMinStock { .. } => Err(ToolError::Store(
-            format!("{} is not a read tool", request.name()),
-        )),
+        _ => Err(ToolError::Store(format!(
+            "{} is not a read tool",
+            request.name()
+        ))),
     }
 }
 
@@ -355,7 +356,7 @@ async fn timeline(
             let actor = insight::actor_of(&event, &recorded.metadata.actor);
             entries.push(TimelineEntry {
                 version: recorded.sequence,
-                event_type: event.type_name(),
+                event_type: event.type_name().to_owned(),
                 occurred_at: recorded.occurred_at,
                 summary: insight::summary(&event, &actor),
                 actor,

@@ -168,6 +168,86 @@ pub struct ProductTimelineArgs {
     to: Option<DateTime<Utc>>,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveStockArgs {
+    sku: String,
+    /// Units received.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    quantity: i64,
+    /// A delivery note or invoice number.
+    #[schema(max_length = 200)]
+    reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSaleArgs {
+    sku: String,
+    /// Units sold.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    quantity: i64,
+    /// A receipt or order number.
+    #[schema(max_length = 200)]
+    reference: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountStockArgs {
+    sku: String,
+    /// Units counted on the shelf: on hand becomes this.
+    #[schema(minimum = 0, maximum = 1_000_000_000)]
+    counted: i64,
+    /// Why the count differs, in a sentence; recorded with it.
+    #[schema(min_length = 1, max_length = 500)]
+    reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRefillArgs {
+    /// The refill. Give this or `sku` (its open refill).
+    refill_id: Option<Uuid>,
+    sku: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveRefillArgs {
+    /// The refill. Give this or `sku` (its open refill).
+    refill_id: Option<Uuid>,
+    sku: Option<String>,
+    /// Units received; the quantity requested when omitted.
+    #[schema(minimum = 1, maximum = 1_000_000_000)]
+    quantity: Option<i64>,
+}
+
+/// A refill named by its id, or as the open refill of a product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefillRef {
+    Id(Uuid),
+    OpenOf(Sku),
+}
+
+fn refill_ref(
+    tool: ToolName,
+    id: Option<Uuid>,
+    raw_sku: Option<String>,
+) -> Result<RefillRef, ToolError> {
+    match (id, raw_sku) {
+        (Some(id), None) => Ok(RefillRef::Id(id)),
+        (None, Some(s)) => Ok(RefillRef::OpenOf(sku(&s)?)),
+        _ => Err(invalid(format!(
+            "{tool} needs exactly one of refill_id or sku"
+        ))),
+    }
+}
+
+fn positive(raw: i64) -> Result<Quantity, ToolError> {
+    Quantity::positive(raw).map_err(|e| invalid(e.to_string()))
+}
+
 /// The longest period a sales question may span: two years of days.
 pub const MAX_PERIOD_DAYS: i64 = 731;
 /// Rows `rank_products` returns when not told.
@@ -225,6 +305,26 @@ pub enum ToolRequest {
     },
     SetMinStock {
         sku: Sku,
+        quantity: Option<Quantity>,
+    },
+    ReceiveStock {
+        sku: Sku,
+        quantity: Quantity,
+        reference: Option<String>,
+    },
+    RecordSale {
+        sku: Sku,
+        quantity: Quantity,
+        reference: Option<String>,
+    },
+    CountStock {
+        sku: Sku,
+        counted: Quantity,
+        reason: String,
+    },
+    CancelRefill(RefillRef),
+    ReceiveRefill {
+        refill: RefillRef,
         quantity: Option<Quantity>,
     },
     SalesSummary {
@@ -385,6 +485,42 @@ impl ToolRequest {
                     buy_on: a.buy_on,
                 }
             }
+            ToolName::ReceiveStock => {
+                let a: ReceiveStockArgs = args(tool, arguments)?;
+                Self::ReceiveStock {
+                    sku: sku(&a.sku)?,
+                    quantity: positive(a.quantity)?,
+                    reference: text("reference", a.reference, MAX_TEXT_CHARS)?,
+                }
+            }
+            ToolName::RecordSale => {
+                let a: RecordSaleArgs = args(tool, arguments)?;
+                Self::RecordSale {
+                    sku: sku(&a.sku)?,
+                    quantity: positive(a.quantity)?,
+                    reference: text("reference", a.reference, MAX_TEXT_CHARS)?,
+                }
+            }
+            ToolName::CountStock => {
+                let a: CountStockArgs = args(tool, arguments)?;
+                Self::CountStock {
+                    sku: sku(&a.sku)?,
+                    counted: Quantity::new(a.counted).map_err(|e| invalid(e.to_string()))?,
+                    reason: text("reason", Some(a.reason), MAX_REASON_CHARS)?
+                        .ok_or_else(|| invalid("reason must not be empty"))?,
+                }
+            }
+            ToolName::CancelRefill => {
+                let a: CancelRefillArgs = args(tool, arguments)?;
+                Self::CancelRefill(refill_ref(tool, a.refill_id, a.sku)?)
+            }
+            ToolName::ReceiveRefill => {
+                let a: ReceiveRefillArgs = args(tool, arguments)?;
+                Self::ReceiveRefill {
+                    refill: refill_ref(tool, a.refill_id, a.sku)?,
+                    quantity: a.quantity.map(positive).transpose()?,
+                }
+            }
             ToolName::SalesSummary => {
                 let a: SalesSummaryArgs = args(tool, arguments)?;
                 period(a.from, a.to)?;
@@ -446,6 +582,11 @@ impl ToolRequest {
     pub fn name(&self) -> ToolName {
         match self {
             Self::SalesSummary { .. } => ToolName::SalesSummary,
+            Self::ReceiveStock { .. } => ToolName::ReceiveStock,
+            Self::RecordSale { .. } => ToolName::RecordSale,
+            Self::CountStock { .. } => ToolName::CountStock,
+            Self::CancelRefill(_) => ToolName::CancelRefill,
+            Self::ReceiveRefill { .. } => ToolName::ReceiveRefill,
             Self::RankProducts { .. } => ToolName::RankProducts,
             Self::StockOutlook { .. } => ToolName::StockOutlook,
             Self::ProductTimeline { .. } => ToolName::ProductTimeline,

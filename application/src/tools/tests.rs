@@ -33,7 +33,7 @@ fn a_viewer_is_offered_the_read_tools_only() {
         ]
     );
     let manager = catalog(true);
-    assert_eq!(manager.len(), viewer.len() + 2, "two write tools");
+    assert_eq!(manager.len(), viewer.len() + 7, "seven write tools");
     assert!(manager
         .iter()
         .filter(|t| !t.read_only)

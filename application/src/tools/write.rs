@@ -1,7 +1,7 @@
 //! The write tools: each is one ordinary product command, run as the caller, with the same
 //! rules (and refusals) as the HTTP API. The result is what the command left.
 
-use super::{ToolCaller, ToolError, ToolRequest, Tools};
+use super::{RefillRef, ToolCaller, ToolError, ToolRequest, Tools};
 use crate::ports::ReplyStatus;
 use crate::product_commands::{CommandContext, Executed, Outcome};
 use crate::views::RefillView;
@@ -44,11 +44,100 @@ pub(super) async fn run(
             };
             execute(tools, ctx, sku, command, product_result).await
         }
+        ToolRequest::ReceiveStock {
+            sku,
+            quantity,
+            reference,
+        } => {
+            let command = ProductCommand::Receive {
+                quantity: *quantity,
+                reference: reference.clone(),
+            };
+            execute(tools, ctx, sku, command, product_result).await
+        }
+        ToolRequest::RecordSale {
+            sku,
+            quantity,
+            reference,
+        } => {
+            let command = ProductCommand::Sell {
+                quantity: *quantity,
+                reference: reference.clone(),
+            };
+            execute(tools, ctx, sku, command, product_result).await
+        }
+        ToolRequest::CountStock {
+            sku,
+            counted,
+            reason,
+        } => {
+            let command = ProductCommand::Count {
+                counted: *counted,
+                reason: reason.clone(),
+            };
+            execute(tools, ctx, sku, command, product_result).await
+        }
+        ToolRequest::CancelRefill(refill) => {
+            let (sku, id) = resolve_refill(tools, caller, refill).await?;
+            let command = ProductCommand::CancelRefill { refill_id: id };
+            execute(tools, ctx, &sku, command, |e| refill_state(e, id, &sku)).await
+        }
+        ToolRequest::ReceiveRefill { refill, quantity } => {
+            let (sku, id) = resolve_refill(tools, caller, refill).await?;
+            let command = ProductCommand::ReceiveRefill {
+                refill_id: id,
+                quantity: *quantity,
+            };
+            execute(tools, ctx, &sku, command, |e| refill_state(e, id, &sku)).await
+        }
         other => Err(ToolError::Store(format!(
             "{} is not a write tool",
             other.name()
         ))),
     }
+}
+
+/// The refill and its product: by id (its stream found from the id, another tenant's is not
+/// found), or the product's open refill.
+pub(super) async fn resolve_refill(
+    tools: &Tools,
+    caller: &ToolCaller,
+    refill: &RefillRef,
+) -> Result<(Sku, RefillId), ToolError> {
+    match refill {
+        RefillRef::Id(id) => {
+            let sku = crate::refill_audit::refill_sku(tools.store.as_ref(), &caller.tenant, *id)
+                .await
+                .map_err(|e| ToolError::Store(e.to_string()))?
+                .ok_or_else(|| ToolError::NotFound(format!("no refill with id {id}")))?;
+            Ok((sku, RefillId(*id)))
+        }
+        RefillRef::OpenOf(sku) => {
+            let product = tools
+                .read_models
+                .product(&caller.tenant, sku)
+                .await?
+                .ok_or_else(|| ToolError::NotFound(format!("no product with sku {sku}")))?;
+            let id = product
+                .open_refill_id
+                .ok_or_else(|| ToolError::NotFound(format!("{sku} has no open refill")))?;
+            Ok((sku.clone(), RefillId(id)))
+        }
+    }
+}
+
+/// `{ "refill": { id, sku, status, quantity }, "product" }` after a refill
+/// was received against or cancelled.
+fn refill_state(e: &Executed, id: RefillId, sku: &Sku) -> Value {
+    let refill = e.product().refills.get(&id).map(|r| {
+        json!({
+            "id": id.as_uuid(),
+            "sku": sku.as_str(),
+            "status": r.status,
+            "quantity": r.quantity.get(),
+        })
+    });
+    json!({ "refill": refill, "product": view(e) })
 }
 
 /// The day to buy on and its expected unit price: the purchase plan's day when none was given,
