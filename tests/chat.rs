@@ -1091,8 +1091,1149 @@ async fn a_question_reads_only_the_end_of_its_conversation(backend: Backend) {
 }
 
 on_both_stores!(
+    manager_questions,
     question_table,
     proposed_actions,
     manual_refill,
     a_question_reads_only_the_end_of_its_conversation
 );
+
+// ---------------------------------------------------------------------------------------------
+// The questions managers ask: sales over periods, rankings, stock ahead, buying, who did what,
+// suppliers and changes proposed, in both languages and as many people write them. Every
+// expected figure is computed here from the seed (or from the HTTP API's forecast and plan),
+// never read back from the answer.
+
+/// Units imported for `sku` on the day `back` days before today (1..=60; TEA only 46..=60).
+fn seeded_units(sku: &str, back: i64) -> i64 {
+    match sku {
+        "COFFEE" => 3 + back % 3,
+        "MUG" => 1 + back % 2,
+        "MILK" => 10,
+        "BREAD" => 20,
+        "TEA" if back > 45 => 2,
+        _ => 0,
+    }
+}
+
+/// Live sales today, after the import.
+const MUG_SOLD_TODAY: i64 = 2;
+const GROCER: &str = "grocer";
+const GROCER_SKUS: [&str; 6] = ["COFFEE", "MUG", "MILK", "BREAD", "JAM", "TEA"];
+
+fn sold_between(
+    sku: &str,
+    today: chrono::NaiveDate,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> i64 {
+    let mut units = 0;
+    for back in 1..=60 {
+        let day = today - ChronoDuration::days(back);
+        if day >= from && day <= to {
+            units += seeded_units(sku, back);
+        }
+    }
+    if sku == "MUG" && from <= today && today <= to {
+        units += MUG_SOLD_TODAY;
+    }
+    units
+}
+
+async fn seed_grocer(app: &TestApp) -> chrono::NaiveDate {
+    let m = app.manager(GROCER);
+    let ana = token_as("ana", GROCER, Role::Manager);
+    for (sku, name, supplier) in [
+        ("COFFEE", "Coffee beans", Some("Aurora")),
+        ("MUG", "Red mug", None),
+        ("MILK", "Whole milk", None),
+        ("BREAD", "Pão de forma", None),
+        ("JAM", "Strawberry jam", None),
+        ("TEA", "Green tea", None),
+    ] {
+        let r = app
+            .put(
+                &format!("/v1/products/{sku}"),
+                &m,
+                json!({ "name": name, "supplier": supplier }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    let today = app.today();
+    let mut csv = String::from("date,sku,quantity\n");
+    for back in 1..=60 {
+        let day = today - ChronoDuration::days(back);
+        for sku in GROCER_SKUS {
+            let q = seeded_units(sku, back);
+            if q > 0 {
+                csv.push_str(&format!("{day},{sku},{q}\n"));
+            }
+        }
+    }
+    let r = app.import_csv(&m, csv).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    for (sku, q) in [
+        ("COFFEE", 50),
+        ("MUG", 40),
+        ("MILK", 30),
+        ("BREAD", 100),
+        ("JAM", 10),
+    ] {
+        ok(
+            app,
+            &format!("/v1/products/{sku}/receipts"),
+            &m,
+            json!({ "quantity": q }),
+        )
+        .await;
+    }
+    ok(
+        app,
+        "/v1/products/MUG/sales",
+        &m,
+        json!({ "quantity": MUG_SOLD_TODAY }),
+    )
+    .await;
+    ok(
+        app,
+        "/v1/products/MILK/refills",
+        &m,
+        json!({ "quantity": 50, "reason": "weekly milk" }),
+    )
+    .await;
+    let r = app
+        .import_prices(&m, common::promotion_prices_csv(today, "COFFEE", 120, 3))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    app.settle().await;
+    let r = app
+        .post("/v1/jobs/recompute-thresholds", &m, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // A manager pins coffee's minimum after the forecast: the last change is hers.
+    let r = app
+        .put(
+            "/v1/products/COFFEE/min-stock",
+            &ana,
+            json!({ "quantity": 30 }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    idle(app).await;
+    today
+}
+
+#[derive(Debug, Clone)]
+enum Expect {
+    /// Units sold of one product (or all) over the period.
+    Sold(Option<&'static str>, chrono::NaiveDate, chrono::NaiveDate),
+    /// The daily average of one product over the period.
+    Average(&'static str, chrono::NaiveDate, chrono::NaiveDate),
+    /// The first product of a ranking by units sold over the period.
+    First(&'static str, chrono::NaiveDate, chrono::NaiveDate),
+    /// Every product that runs out by this day on its forecast is named, no other.
+    RunsOutBy(chrono::NaiveDate),
+    /// One product's run-out day and days of cover on its forecast.
+    Outlook(&'static str),
+    /// When to buy: the plan's order-by day (with prices) or the lead time (without).
+    Buy(&'static str),
+    /// The expected price over next week, from the plan.
+    Price(&'static str),
+    /// The latest actor of the product's minimum.
+    Who(&'static str, &'static str),
+    Supplier(&'static str, Option<&'static str>),
+    /// A proposal: tool, sku and the named argument's value.
+    Propose(&'static str, &'static str, &'static str, i64),
+    /// A proposal on the product's open refill.
+    ProposeRefill(&'static str, &'static str),
+    Unknown,
+    NotUnderstood,
+}
+
+struct Forecasts {
+    /// (sku, available, forecast means from today on).
+    rows: Vec<(String, f64, Vec<(chrono::NaiveDate, f64)>)>,
+}
+
+impl Forecasts {
+    async fn read(app: &TestApp, token: &str, today: chrono::NaiveDate) -> Self {
+        let mut rows = Vec::new();
+        for sku in GROCER_SKUS {
+            let p = app.get(&format!("/v1/products/{sku}"), token).await.body;
+            let f = app
+                .get(&format!("/v1/products/{sku}/forecast"), token)
+                .await;
+            let means = f.body["forecast"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| {
+                    let d: chrono::NaiveDate = x["date"].as_str()?.parse().ok()?;
+                    Some((d, x["mean"].as_f64()?.max(0.0)))
+                })
+                .filter(|(d, _)| *d >= today)
+                .collect();
+            rows.push((
+                sku.to_owned(),
+                p["available"].as_f64().unwrap_or(0.0),
+                means,
+            ));
+        }
+        Self { rows }
+    }
+
+    /// The first day cumulative forecast demand passes what is available.
+    fn runs_out(&self, sku: &str) -> Option<chrono::NaiveDate> {
+        let (_, available, means) = self.rows.iter().find(|r| r.0 == sku)?;
+        let mut left = *available;
+        means.iter().find_map(|(d, m)| {
+            left -= m;
+            (left < 0.0).then_some(*d)
+        })
+    }
+
+    fn cover(&self, sku: &str) -> Option<f64> {
+        let (_, available, means) = self.rows.iter().find(|r| r.0 == sku)?;
+        if means.is_empty() {
+            return None;
+        }
+        let daily =
+            (means.iter().map(|m| m.1).sum::<f64>() / means.len() as f64 * 100.0).round() / 100.0;
+        (daily > 0.0).then(|| (available / daily * 10.0).round() / 10.0)
+    }
+}
+
+fn states(text: &str, figure: &str) -> bool {
+    // As a whole token: "21" is not found in "210".
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+        .any(|t| t.trim_end_matches('.') == figure)
+}
+
+fn fmt2(x: f64) -> String {
+    format!("{}", (x * 100.0).round() / 100.0)
+}
+
+#[allow(clippy::too_many_lines)]
+async fn verify_manager_answer(
+    app: &TestApp,
+    token: &str,
+    today: chrono::NaiveDate,
+    forecasts: &Forecasts,
+    turn: &Value,
+    lang: &str,
+    expect: &Expect,
+) -> Result<(), String> {
+    let text = turn["text"].as_str().unwrap_or_default();
+    let data = &turn["data"];
+    let check = |cond: bool, what: String| if cond { Ok(()) } else { Err(what) };
+    check(turn["lang"] == lang, format!("lang {}", turn["lang"]))?;
+    check(turn["answered_by"] == "interpreter", "answered_by".into())?;
+    let names = |sku: &str| -> String {
+        match sku {
+            "COFFEE" => "Coffee beans",
+            "MUG" => "Red mug",
+            "MILK" => "Whole milk",
+            "BREAD" => "Pão de forma",
+            "JAM" => "Strawberry jam",
+            _ => "Green tea",
+        }
+        .to_owned()
+    };
+    match expect {
+        Expect::Sold(sku, from, to) => {
+            check(data["kind"] == "sales", format!("kind {}", data["kind"]))?;
+            let s = &data["summary"];
+            check(
+                s["from"] == from.to_string() && s["to"] == to.to_string(),
+                format!(
+                    "period {} to {}, expected {from} to {to}",
+                    s["from"], s["to"]
+                ),
+            )?;
+            let expected = match sku {
+                Some(sku) => sold_between(sku, today, *from, *to),
+                None => GROCER_SKUS
+                    .iter()
+                    .map(|s| sold_between(s, today, *from, *to))
+                    .sum(),
+            };
+            check(
+                s["total_units"] == expected,
+                format!("units {} vs {expected}", s["total_units"]),
+            )?;
+            check(
+                states(text, &expected.to_string()),
+                format!("{expected} not stated"),
+            )?;
+            check(
+                text.contains(&from.to_string()) && text.contains(&to.to_string()),
+                "the dates used are not stated".into(),
+            )?;
+        }
+        Expect::Average(sku, from, to) => {
+            check(data["kind"] == "sales", format!("kind {}", data["kind"]))?;
+            let days = (*to - *from).num_days() + 1;
+            let units = sold_between(sku, today, *from, *to);
+            let avg = fmt2(units as f64 / days as f64);
+            check(states(text, &avg), format!("average {avg} not stated"))?;
+            check(text.contains(&from.to_string()), "dates".into())?;
+        }
+        Expect::First(sku, from, to) => {
+            check(data["kind"] == "ranking", format!("kind {}", data["kind"]))?;
+            let r = &data["ranking"];
+            check(
+                r["items"][0]["sku"] == *sku,
+                format!("first {}", r["items"][0]["sku"]),
+            )?;
+            check(
+                r["from"] == from.to_string() && r["to"] == to.to_string(),
+                format!("period {} {}", r["from"], r["to"]),
+            )?;
+            let units = sold_between(sku, today, *from, *to);
+            check(
+                r["items"][0]["value"] == units as f64,
+                format!("value {} vs {units}", r["items"][0]["value"]),
+            )?;
+            check(text.contains(&names(sku)), "first product not named".into())?;
+        }
+        Expect::RunsOutBy(by) => {
+            check(data["kind"] == "outlook", format!("kind {}", data["kind"]))?;
+            for sku in GROCER_SKUS {
+                let out = forecasts.runs_out(sku).filter(|d| d <= by);
+                let named = text.contains(&format!("({sku})"));
+                check(
+                    named == out.is_some(),
+                    format!("{sku}: named {named}, runs out {out:?}"),
+                )?;
+                if let Some(d) = out {
+                    check(text.contains(&d.to_string()), format!("{sku}'s day {d}"))?;
+                }
+            }
+        }
+        Expect::Outlook(sku) => {
+            check(data["kind"] == "outlook", format!("kind {}", data["kind"]))?;
+            match forecasts.runs_out(sku) {
+                Some(d) => check(text.contains(&d.to_string()), format!("run-out day {d}"))?,
+                None => check(
+                    text.contains("does not run out") || text.contains("não acaba"),
+                    "not running out".into(),
+                )?,
+            }
+            if let Some(c) = forecasts.cover(sku) {
+                check(states(text, &fmt2(c)), format!("cover {c}"))?;
+            }
+        }
+        Expect::Buy(sku) => {
+            let plan = app
+                .get(&format!("/v1/products/{sku}/purchase-plan"), token)
+                .await;
+            if plan.status == StatusCode::OK {
+                check(
+                    data["kind"] == "purchase_plan",
+                    format!("kind {}", data["kind"]),
+                )?;
+                let by = plan.body["order_by"].as_str().unwrap_or("?");
+                check(text.contains(by), format!("order by {by}"))?;
+                let best = plan.body["best_day"].as_str().unwrap_or("?");
+                check(text.contains(best), format!("best day {best}"))?;
+            } else {
+                let p = app.get(&format!("/v1/products/{sku}"), token).await.body;
+                let lead = p["lead_time_days"].as_i64().unwrap_or(-1);
+                check(states(text, &lead.to_string()), format!("lead time {lead}"))?;
+                check(
+                    text.contains("no supplier prices") || text.contains("Não há preços"),
+                    "no prices said".into(),
+                )?;
+            }
+        }
+        Expect::Price(sku) => {
+            let plan = app
+                .get(&format!("/v1/products/{sku}/purchase-plan"), token)
+                .await
+                .body;
+            let monday = today
+                + ChronoDuration::days(
+                    7 - i64::from(chrono::Datelike::weekday(&today).num_days_from_monday()),
+                );
+            let sunday = monday + ChronoDuration::days(6);
+            let week: Vec<f64> = plan["price_forecast"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| {
+                    p["date"]
+                        .as_str()
+                        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+                        .is_some_and(|d| d >= monday && d <= sunday)
+                })
+                .filter_map(|p| p["mean"].as_f64())
+                .collect();
+            let low = week.iter().copied().fold(f64::MAX, f64::min);
+            check(
+                !week.is_empty() && states(text, &fmt2(low)),
+                format!("lowest {low} of {week:?}"),
+            )?;
+        }
+        Expect::Who(sku, actor) => {
+            check(data["kind"] == "timeline", format!("kind {}", data["kind"]))?;
+            check(text.contains(actor), format!("{actor} not named"))?;
+            check(text.contains(&format!("({sku})")), "product".into())?;
+        }
+        Expect::Supplier(sku, supplier) => {
+            check(data["kind"] == "supplier", format!("kind {}", data["kind"]))?;
+            check(text.contains(&format!("({sku})")), "product".into())?;
+            match supplier {
+                Some(s) => check(text.contains(s), format!("{s} not named"))?,
+                None => check(
+                    text.contains("No supplier") || text.contains("Não há fornecedor"),
+                    "no supplier".into(),
+                )?,
+            }
+        }
+        Expect::Propose(tool, sku, field, value) => {
+            let a = &turn["proposed_action"];
+            check(
+                a["tool"] == *tool
+                    && a["arguments"]["sku"] == *sku
+                    && a["arguments"][*field] == *value,
+                format!("action {a}"),
+            )?;
+        }
+        Expect::ProposeRefill(tool, sku) => {
+            let p = app.get(&format!("/v1/products/{sku}"), token).await.body;
+            let a = &turn["proposed_action"];
+            check(
+                a["tool"] == *tool && a["arguments"]["refill_id"] == p["open_refill_id"],
+                format!("action {a} vs open refill {}", p["open_refill_id"]),
+            )?;
+        }
+        Expect::Unknown => {
+            check(
+                data["kind"] == "unknown_product",
+                format!("kind {}", data["kind"]),
+            )?;
+            check(
+                !text.chars().any(|c| c.is_ascii_digit()),
+                "a number for an unknown product".into(),
+            )?;
+        }
+        Expect::NotUnderstood => {
+            check(data["kind"] == "help", format!("kind {}", data["kind"]))?;
+            check(turn["proposed_action"].is_null(), "a proposal".into())?;
+        }
+    }
+    if !matches!(expect, Expect::Propose(..) | Expect::ProposeRefill(..)) {
+        check(
+            turn["proposed_action"].is_null(),
+            "an unexpected proposal".into(),
+        )?;
+    }
+    Ok(())
+}
+
+/// (question, language, expected). Periods as the contract defines them: weeks Monday to
+/// Sunday, calendar months, rolling "last N days" ending today.
+fn manager_table(today: chrono::NaiveDate) -> Vec<(&'static str, &'static str, Expect)> {
+    use Expect::*;
+    let d = |n: i64| today - ChronoDuration::days(n);
+    let monday = today
+        - ChronoDuration::days(i64::from(
+            chrono::Datelike::weekday(&today).num_days_from_monday(),
+        ));
+    let first = chrono::Datelike::with_day(&today, 1).expect("the 1st");
+    let last_month_end = first - ChronoDuration::days(1);
+    let last_month = (
+        chrono::Datelike::with_day(&last_month_end, 1).expect("the 1st"),
+        last_month_end,
+    );
+    let last_week = (
+        monday - ChronoDuration::days(7),
+        monday - ChronoDuration::days(1),
+    );
+    let this_week = (monday, today);
+    let this_month = (first, today);
+    let thirty = (d(29), today);
+    let seven = (d(6), today);
+    let sunday = monday + ChronoDuration::days(6);
+    let dec3 = chrono::NaiveDate::from_ymd_opt(2026, 12, 3)
+        .filter(|x| *x <= today)
+        .unwrap_or(d(4));
+    let _ = dec3;
+    vec![
+        // Units sold over a period, one product.
+        (
+            "How many mugs did we sell last month?",
+            "en",
+            Sold(Some("MUG"), last_month.0, last_month.1),
+        ),
+        (
+            "how many mugs did we sell last month",
+            "en",
+            Sold(Some("MUG"), last_month.0, last_month.1),
+        ),
+        (
+            "mugs sold last month?",
+            "en",
+            Sold(Some("MUG"), last_month.0, last_month.1),
+        ),
+        (
+            "how many red mugs were sold in the last 7 days?",
+            "en",
+            Sold(Some("MUG"), seven.0, seven.1),
+        ),
+        (
+            "mug sales this week",
+            "en",
+            Sold(Some("MUG"), this_week.0, this_week.1),
+        ),
+        (
+            "mug sales last week",
+            "en",
+            Sold(Some("MUG"), last_week.0, last_week.1),
+        ),
+        (
+            "how many mugs did we sell today?",
+            "en",
+            Sold(Some("MUG"), today, today),
+        ),
+        (
+            "how many mugs did we sell yesterday",
+            "en",
+            Sold(Some("MUG"), d(1), d(1)),
+        ),
+        (
+            "total coffee sold this month",
+            "en",
+            Sold(Some("COFFEE"), this_month.0, this_month.1),
+        ),
+        (
+            "how much coffee did we sell in the past 30 days",
+            "en",
+            Sold(Some("COFFEE"), thirty.0, thirty.1),
+        ),
+        (
+            "coffee sales since monday",
+            "en",
+            Sold(Some("COFFEE"), monday - ChronoDuration::days(7), today),
+        ),
+        (
+            "how much milk have we sold last week?",
+            "en",
+            Sold(Some("MILK"), last_week.0, last_week.1),
+        ),
+        (
+            "how many units of bread did we sell yesterday?",
+            "en",
+            Sold(Some("BREAD"), d(1), d(1)),
+        ),
+        (
+            "how many coffe did we sell last month",
+            "en",
+            Sold(Some("COFFEE"), last_month.0, last_month.1),
+        ),
+        (
+            "how many mugs did we sell",
+            "en",
+            Sold(Some("MUG"), thirty.0, thirty.1),
+        ),
+        (
+            "sales of green tea last month",
+            "en",
+            Sold(Some("TEA"), last_month.0, last_month.1),
+        ),
+        (
+            "how many jams did we sell this week",
+            "en",
+            Sold(Some("JAM"), this_week.0, this_week.1),
+        ),
+        (
+            "quantas canecas vendemos no mês passado?",
+            "pt",
+            Sold(Some("MUG"), last_month.0, last_month.1),
+        ),
+        (
+            "quantas canecas vendemos no mes passado",
+            "pt",
+            Sold(Some("MUG"), last_month.0, last_month.1),
+        ),
+        (
+            "quanto pão vendemos ontem?",
+            "pt",
+            Sold(Some("BREAD"), d(1), d(1)),
+        ),
+        (
+            "quanto pao vendemos ontem",
+            "pt",
+            Sold(Some("BREAD"), d(1), d(1)),
+        ),
+        (
+            "quantos pães foram vendidos na semana passada?",
+            "pt",
+            Sold(Some("BREAD"), last_week.0, last_week.1),
+        ),
+        (
+            "vendas de café esta semana",
+            "pt",
+            Sold(Some("COFFEE"), this_week.0, this_week.1),
+        ),
+        (
+            "vendas de cafe nos ultimos 7 dias",
+            "pt",
+            Sold(Some("COFFEE"), seven.0, seven.1),
+        ),
+        (
+            "quanto leite vendemos nos últimos 30 dias?",
+            "pt",
+            Sold(Some("MILK"), thirty.0, thirty.1),
+        ),
+        (
+            "quanto de leite foi vendido este mês",
+            "pt",
+            Sold(Some("MILK"), this_month.0, this_month.1),
+        ),
+        (
+            "quantas canecas vendemos hoje?",
+            "pt",
+            Sold(Some("MUG"), today, today),
+        ),
+        (
+            "quanto cafe vendemos desde segunda",
+            "pt",
+            Sold(Some("COFFEE"), monday - ChronoDuration::days(7), today),
+        ),
+        (
+            "vendas do chá verde no mês passado",
+            "pt",
+            Sold(Some("TEA"), last_month.0, last_month.1),
+        ),
+        (
+            "quantas geleias vendemos esta semana",
+            "pt",
+            Sold(Some("JAM"), this_week.0, this_week.1),
+        ),
+        // Units sold, every product.
+        (
+            "how many units did we sell last week?",
+            "en",
+            Sold(None, last_week.0, last_week.1),
+        ),
+        ("total sales yesterday", "en", Sold(None, d(1), d(1))),
+        (
+            "what did we sell last month?",
+            "en",
+            Sold(None, last_month.0, last_month.1),
+        ),
+        ("quanto vendemos ontem?", "pt", Sold(None, d(1), d(1))),
+        (
+            "quanto vendemos na semana passada",
+            "pt",
+            Sold(None, last_week.0, last_week.1),
+        ),
+        (
+            "total de vendas do mês passado",
+            "pt",
+            Sold(None, last_month.0, last_month.1),
+        ),
+        // Averages.
+        (
+            "how much bread do we sell per day on average?",
+            "en",
+            Average("BREAD", d(27), today),
+        ),
+        (
+            "average daily sales of milk",
+            "en",
+            Average("MILK", d(27), today),
+        ),
+        (
+            "how many mugs do we sell a day?",
+            "en",
+            Average("MUG", d(27), today),
+        ),
+        (
+            "coffee sold per day last month",
+            "en",
+            Average("COFFEE", last_month.0, last_month.1),
+        ),
+        (
+            "quanto pão vendemos por dia em média?",
+            "pt",
+            Average("BREAD", d(27), today),
+        ),
+        (
+            "media diaria de vendas do leite",
+            "pt",
+            Average("MILK", d(27), today),
+        ),
+        (
+            "quantas canecas vendemos por dia",
+            "pt",
+            Average("MUG", d(27), today),
+        ),
+        (
+            "média de café vendido por dia no mês passado",
+            "pt",
+            Average("COFFEE", last_month.0, last_month.1),
+        ),
+        // Best and worst sellers.
+        (
+            "qual produto mais vendeu no último mês?",
+            "pt",
+            First("BREAD", last_month.0, last_month.1),
+        ),
+        (
+            "qual produto mais vendeu no ultimo mes",
+            "pt",
+            First("BREAD", last_month.0, last_month.1),
+        ),
+        (
+            "quais os produtos mais vendidos?",
+            "pt",
+            First("BREAD", thirty.0, thirty.1),
+        ),
+        (
+            "o que vendeu mais na semana passada",
+            "pt",
+            First("BREAD", last_week.0, last_week.1),
+        ),
+        (
+            "qual o produto menos vendido do mês passado?",
+            "pt",
+            First("JAM", last_month.0, last_month.1),
+        ),
+        (
+            "o que vendeu menos esta semana",
+            "pt",
+            First("JAM", this_week.0, this_week.1),
+        ),
+        (
+            "what was our best seller last month?",
+            "en",
+            First("BREAD", last_month.0, last_month.1),
+        ),
+        (
+            "best sellers this week",
+            "en",
+            First("BREAD", this_week.0, this_week.1),
+        ),
+        (
+            "top 3 products by sales last week",
+            "en",
+            First("BREAD", last_week.0, last_week.1),
+        ),
+        (
+            "which product sold the most?",
+            "en",
+            First("BREAD", thirty.0, thirty.1),
+        ),
+        (
+            "what sells the least?",
+            "en",
+            First("JAM", thirty.0, thirty.1),
+        ),
+        (
+            "worst sellers last month",
+            "en",
+            First("JAM", last_month.0, last_month.1),
+        ),
+        (
+            "which products sold the least last week",
+            "en",
+            First("JAM", last_week.0, last_week.1),
+        ),
+        ("bestsellers yesterday", "en", First("BREAD", d(1), d(1))),
+        // Running out, every product.
+        (
+            "which products will run out this week?",
+            "en",
+            RunsOutBy(sunday),
+        ),
+        ("what will run out this week", "en", RunsOutBy(sunday)),
+        (
+            "what runs out in the next 7 days?",
+            "en",
+            RunsOutBy(today + ChronoDuration::days(6)),
+        ),
+        (
+            "anything running out soon this week?",
+            "en",
+            RunsOutBy(sunday),
+        ),
+        (
+            "which products are going to run out next week",
+            "en",
+            RunsOutBy(sunday + ChronoDuration::days(7)),
+        ),
+        ("o que vai acabar esta semana?", "pt", RunsOutBy(sunday)),
+        (
+            "quais produtos vão esgotar essa semana",
+            "pt",
+            RunsOutBy(sunday),
+        ),
+        (
+            "o que acaba nos próximos 7 dias?",
+            "pt",
+            RunsOutBy(today + ChronoDuration::days(6)),
+        ),
+        (
+            "quais produtos vao acabar nesta semana",
+            "pt",
+            RunsOutBy(sunday),
+        ),
+        (
+            "o que vai esgotar na próxima semana?",
+            "pt",
+            RunsOutBy(sunday + ChronoDuration::days(7)),
+        ),
+        // One product ahead: run-out day and days of cover.
+        ("when will milk run out?", "en", Outlook("MILK")),
+        ("when do we run out of coffee", "en", Outlook("COFFEE")),
+        (
+            "how many days of coffee do we have left?",
+            "en",
+            Outlook("COFFEE"),
+        ),
+        ("how many days of milk are left", "en", Outlook("MILK")),
+        ("how long will the bread last?", "en", Outlook("BREAD")),
+        ("days of cover for mugs", "en", Outlook("MUG")),
+        (
+            "how many days until the mugs run out?",
+            "en",
+            Outlook("MUG"),
+        ),
+        ("quando o leite vai acabar?", "pt", Outlook("MILK")),
+        ("quando acaba o café?", "pt", Outlook("COFFEE")),
+        ("quantos dias de café temos?", "pt", Outlook("COFFEE")),
+        ("quantos dias de leite restam", "pt", Outlook("MILK")),
+        ("para quantos dias temos pão?", "pt", Outlook("BREAD")),
+        ("quando vamos ficar sem canecas", "pt", Outlook("MUG")),
+        ("cobertura de estoque do leite", "pt", Outlook("MILK")),
+        // Buying.
+        ("when should I buy coffee?", "en", Buy("COFFEE")),
+        ("when should we order coffee beans", "en", Buy("COFFEE")),
+        ("best day to buy coffee?", "en", Buy("COFFEE")),
+        ("when should I buy milk?", "en", Buy("MILK")),
+        ("quando devo comprar café?", "pt", Buy("COFFEE")),
+        ("quando comprar cafe", "pt", Buy("COFFEE")),
+        ("qual o melhor dia para comprar café?", "pt", Buy("COFFEE")),
+        ("quando devo encomendar leite", "pt", Buy("MILK")),
+        ("what will coffee cost next week?", "en", Price("COFFEE")),
+        ("coffee price next week", "en", Price("COFFEE")),
+        (
+            "quanto vai custar o café na próxima semana?",
+            "pt",
+            Price("COFFEE"),
+        ),
+        ("preço do café semana que vem", "pt", Price("COFFEE")),
+        // Who did what.
+        (
+            "who changed the minimum of coffee?",
+            "en",
+            Who("COFFEE", "user:ana"),
+        ),
+        (
+            "who set the coffee minimum",
+            "en",
+            Who("COFFEE", "user:ana"),
+        ),
+        (
+            "who changed the minimum of mugs?",
+            "en",
+            Who("MUG", "system:forecast"),
+        ),
+        ("who changed coffee?", "en", Who("COFFEE", "user:ana")),
+        (
+            "quem mudou o mínimo do café?",
+            "pt",
+            Who("COFFEE", "user:ana"),
+        ),
+        (
+            "quem alterou o minimo do cafe",
+            "pt",
+            Who("COFFEE", "user:ana"),
+        ),
+        (
+            "quem definiu o mínimo das canecas?",
+            "pt",
+            Who("MUG", "system:forecast"),
+        ),
+        ("quem mexeu no leite?", "pt", Who("MILK", "user:tester")),
+        // Suppliers.
+        (
+            "who supplies our coffee?",
+            "en",
+            Supplier("COFFEE", Some("Aurora")),
+        ),
+        (
+            "what is the supplier of coffee beans",
+            "en",
+            Supplier("COFFEE", Some("Aurora")),
+        ),
+        ("who supplies the milk?", "en", Supplier("MILK", None)),
+        (
+            "qual o fornecedor do café?",
+            "pt",
+            Supplier("COFFEE", Some("Aurora")),
+        ),
+        (
+            "quem fornece o cafe",
+            "pt",
+            Supplier("COFFEE", Some("Aurora")),
+        ),
+        ("fornecedor do leite", "pt", Supplier("MILK", None)),
+        // Changes: always proposals.
+        (
+            "receive 30 units of coffee",
+            "en",
+            Propose("receive_stock", "COFFEE", "quantity", 30),
+        ),
+        (
+            "we received 12 red mugs",
+            "en",
+            Propose("receive_stock", "MUG", "quantity", 12),
+        ),
+        (
+            "add 5 jams to stock, we received them",
+            "en",
+            Propose("receive_stock", "JAM", "quantity", 5),
+        ),
+        (
+            "recebemos 24 pães",
+            "pt",
+            Propose("receive_stock", "BREAD", "quantity", 24),
+        ),
+        (
+            "dar entrada de 10 leites",
+            "pt",
+            Propose("receive_stock", "MILK", "quantity", 10),
+        ),
+        (
+            "registre a venda de 2 canecas",
+            "pt",
+            Propose("record_sale", "MUG", "quantity", 2),
+        ),
+        (
+            "registrar venda de 3 cafés",
+            "pt",
+            Propose("record_sale", "COFFEE", "quantity", 3),
+        ),
+        (
+            "vendemos 4 pães agora",
+            "pt",
+            Propose("record_sale", "BREAD", "quantity", 4),
+        ),
+        (
+            "record a sale of 4 mugs",
+            "en",
+            Propose("record_sale", "MUG", "quantity", 4),
+        ),
+        (
+            "we sold 3 jams",
+            "en",
+            Propose("record_sale", "JAM", "quantity", 3),
+        ),
+        (
+            "log a sale of 1 coffee",
+            "en",
+            Propose("record_sale", "COFFEE", "quantity", 1),
+        ),
+        (
+            "we counted 11 mugs",
+            "en",
+            Propose("count_stock", "MUG", "counted", 11),
+        ),
+        (
+            "count: 7 jams on the shelf",
+            "en",
+            Propose("count_stock", "JAM", "counted", 7),
+        ),
+        (
+            "contamos 9 canecas",
+            "pt",
+            Propose("count_stock", "MUG", "counted", 9),
+        ),
+        (
+            "contagem do leite: 25",
+            "pt",
+            Propose("count_stock", "MILK", "counted", 25),
+        ),
+        (
+            "cancel the milk order",
+            "en",
+            ProposeRefill("cancel_refill", "MILK"),
+        ),
+        (
+            "cancel the refill of milk",
+            "en",
+            ProposeRefill("cancel_refill", "MILK"),
+        ),
+        (
+            "cancele o pedido de leite",
+            "pt",
+            ProposeRefill("cancel_refill", "MILK"),
+        ),
+        (
+            "cancelar a reposição do leite",
+            "pt",
+            ProposeRefill("cancel_refill", "MILK"),
+        ),
+        (
+            "receive the milk order",
+            "en",
+            ProposeRefill("receive_refill", "MILK"),
+        ),
+        (
+            "receba o pedido de leite",
+            "pt",
+            ProposeRefill("receive_refill", "MILK"),
+        ),
+        (
+            "the milk order arrived, 50 units",
+            "en",
+            ProposeRefill("receive_refill", "MILK"),
+        ),
+        (
+            "chegaram 50 do pedido de leite",
+            "pt",
+            ProposeRefill("receive_refill", "MILK"),
+        ),
+        // Short forms, typos and no accents.
+        ("mug sales?", "en", Sold(Some("MUG"), thirty.0, thirty.1)),
+        (
+            "sold bread yesterday?",
+            "en",
+            Sold(Some("BREAD"), d(1), d(1)),
+        ),
+        (
+            "how many mugz did we sel last week",
+            "en",
+            Sold(Some("MUG"), last_week.0, last_week.1),
+        ),
+        (
+            "vendas de leite ontem",
+            "pt",
+            Sold(Some("MILK"), d(1), d(1)),
+        ),
+        (
+            "qnto cafe vendemos semana passada",
+            "pt",
+            Sold(Some("COFFEE"), last_week.0, last_week.1),
+        ),
+        (
+            "campeao de vendas do mes passado",
+            "pt",
+            First("BREAD", last_month.0, last_month.1),
+        ),
+        (
+            "top sellers last month",
+            "en",
+            First("BREAD", last_month.0, last_month.1),
+        ),
+        ("leite acaba quando?", "pt", Outlook("MILK")),
+        ("milk run out when?", "en", Outlook("MILK")),
+        ("days left of bread", "en", Outlook("BREAD")),
+        (
+            "supplier for coffee?",
+            "en",
+            Supplier("COFFEE", Some("Aurora")),
+        ),
+        (
+            "quem mudou o minimo do cafe",
+            "pt",
+            Who("COFFEE", "user:ana"),
+        ),
+        (
+            "vendi 2 geleias",
+            "pt",
+            Propose("record_sale", "JAM", "quantity", 2),
+        ),
+        (
+            "contei 30 cafes",
+            "pt",
+            Propose("count_stock", "COFFEE", "counted", 30),
+        ),
+        // Unknown products: said so, never a figure.
+        ("how many caviar did we sell last month?", "en", Unknown),
+        ("when will the salmon run out?", "en", Unknown),
+        ("quanto salmão vendemos ontem?", "pt", Unknown),
+        ("quando devo comprar lagosta?", "pt", Unknown),
+        ("who supplies the caviar?", "en", Unknown),
+        // Not understood: what was understood and examples, no product lookup, no proposal.
+        ("what is the meaning of life?", "en", NotUnderstood),
+        ("tell me a joke", "en", NotUnderstood),
+        ("qual é o sentido da vida?", "pt", NotUnderstood),
+        ("me conte uma piada", "pt", NotUnderstood),
+        ("🙂🙂🙂", "en", NotUnderstood),
+    ]
+}
+
+async fn grocer_versions(app: &TestApp, token: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for sku in GROCER_SKUS {
+        out.push(app.get(&format!("/v1/products/{sku}"), token).await.body["version"].clone());
+    }
+    out
+}
+
+async fn manager_questions(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let today = seed_grocer(&app).await;
+    let token = app.manager(GROCER);
+    let forecasts = Forecasts::read(&app, &token, today).await;
+    let before = grocer_versions(&app, &token).await;
+    let table = manager_table(today);
+    let pt = table.iter().filter(|q| q.1 == "pt").count();
+    assert!(
+        table.len() >= 150 && pt * 5 >= table.len() * 2,
+        "{} questions, {pt} in Portuguese",
+        table.len()
+    );
+    let mut failures = Vec::new();
+    let mut latencies = Vec::new();
+    for (question, lang, expect) in &table {
+        // A conversation each: no answer leans on the one before.
+        let c = ok(&app, "/v1/conversations", &token, json!({})).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let started = Instant::now();
+        let r = app
+            .post(
+                &format!("/v1/conversations/{c}/messages"),
+                &token,
+                json!({ "text": question }),
+            )
+            .await;
+        latencies.push(started.elapsed());
+        assert_eq!(r.status, StatusCode::CREATED, "{question}: {:?}", r.body);
+        if let Err(why) =
+            verify_manager_answer(&app, &token, today, &forecasts, &r.body, lang, expect).await
+        {
+            failures.push(format!(
+                "{question:?} ({expect:?}): {why}\n  answer: {}",
+                r.body["text"]
+            ));
+        }
+    }
+    latencies.sort();
+    eprintln!(
+        "manager questions on {backend:?}: {} asked, {} right; p50 {:?}, p99 {:?}",
+        table.len(),
+        table.len() - failures.len(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+    );
+    assert!(
+        failures.is_empty(),
+        "{} wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // No message changed stock: every change was only proposed.
+    assert_eq!(
+        grocer_versions(&app, &token).await,
+        before,
+        "a question changed a product"
+    );
+}

@@ -59,15 +59,19 @@ fn parse_id(raw: &str) -> Result<Uuid, ApiError> {
     path = "/conversations",
     tag = "conversations",
     security(("bearer" = [])),
+    request_body(content = Object, description = "`{}` or no body", content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = ConversationCreated),
-        Problems<(Unauthorized, Internal)>,
+        Problems<(ValidationFailed, Unauthorized, Internal)>,
     )
 )]
 pub async fn create(
     State(app): State<AppState>,
     caller: Caller,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<ConversationCreated>), ApiError> {
+    // `{}` or nothing; anything else is a client's mistake to hear about, not to ignore.
+    parse_json::<crate::extract::Empty>(&body)?;
     let created = app.chat.create(&caller.tenant, &caller.user).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }

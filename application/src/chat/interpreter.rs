@@ -232,6 +232,53 @@ fn detect(words: &[String], has_number: bool) -> Option<Intent> {
     None
 }
 
+/// "and the mugs?", "e o feijão?", "what about milk?": a question that leans on the last one.
+fn follow_up(words: &[String]) -> bool {
+    let first = words.first().map(String::as_str);
+    matches!(first, Some("and" | "e" | "also" | "tambem"))
+        || words
+            .windows(2)
+            .next()
+            .is_some_and(|p| matches!((p[0].as_str(), p[1].as_str()), ("what" | "how", "about")))
+}
+
+/// What a question the interpreter could not place did say, before the examples.
+fn understood(lang: Lang, named: Option<&(String, String)>, period: Option<Period>) -> String {
+    let mut parts = Vec::new();
+    if let Some((sku, name)) = named {
+        parts.push(t(
+            lang,
+            format!("the product {name} ({sku})"),
+            format!("o produto {name} ({sku})"),
+        ));
+    }
+    if let Some(p) = period {
+        parts.push(t(
+            lang,
+            format!("the period from {}", day(p.from)),
+            format!("o período a partir de {}", day(p.from)),
+        ));
+    }
+    if parts.is_empty() {
+        return t(
+            lang,
+            "I did not understand the question. ".into(),
+            "Não entendi a pergunta. ".into(),
+        );
+    }
+    t(
+        lang,
+        format!(
+            "I understood {}, but not what you want to know about it. ",
+            parts.join(" and ")
+        ),
+        format!(
+            "Entendi {}, mas não o que você quer saber. ",
+            parts.join(" e ")
+        ),
+    )
+}
+
 fn refill_status(words: &[String]) -> Option<&'static str> {
     if has_prefix(
         words,
@@ -383,8 +430,8 @@ fn describe_product(lang: Lang, p: &Value) -> String {
     )
 }
 
-const HELP_EN: &str = "I can tell you: the stock of a product (\"how much milk do we have?\"), what is below its minimum, the open, received or cancelled refills and why one was made, a product as it was on a past day (\"milk yesterday\"), its movements over a period (\"coffee sales last week\"), its forecast and minimum, and the notifications. I can also prepare an order or a new minimum (\"order 20 units of milk\") for a manager to confirm.";
-const HELP_PT: &str = "Posso dizer: o estoque de um produto (\"quanto leite temos?\"), o que está abaixo do mínimo, as reposições abertas, recebidas ou canceladas e por que uma foi feita, um produto como estava num dia passado (\"leite ontem\"), os movimentos num período (\"vendas de café na semana passada\"), a previsão e o mínimo, e as notificações. Também preparo um pedido ou um novo mínimo (\"encomende 20 unidades de leite\") para um gerente confirmar.";
+const HELP_EN: &str = "I can tell you: the stock of a product (\"how much milk do we have?\"), units sold over a period (\"how many mugs did we sell last month?\"), the best and worst sellers, what runs out this week and how many days of stock are left, when to buy and what it will cost, who changed a minimum, the supplier, what is below its minimum, the refills and why one was made, and the forecast. I can also prepare an order, a receipt, a sale, a count or a new minimum (\"order 20 units of milk\") for a manager to confirm.";
+const HELP_PT: &str = "Posso dizer: o estoque de um produto (\"quanto leite temos?\"), quanto vendemos num período (\"quantas canecas vendemos no mês passado?\"), os mais e menos vendidos, o que acaba esta semana e quantos dias de estoque restam, quando comprar e quanto vai custar, quem mudou um mínimo, o fornecedor, o que está abaixo do mínimo, as reposições e por que uma foi feita, e a previsão. Também preparo um pedido, uma entrada, uma venda, uma contagem ou um novo mínimo (\"encomende 20 unidades de leite\") para um gerente confirmar.";
 
 /// Words that name no product here: say so, with names it does know, and never a figure.
 fn unknown_product(
@@ -540,7 +587,10 @@ pub async fn answer(
         },
         // "e o feijão?" where no feijão is sold: the last question again, about a product it
         // does not know, so the answer says so (and never gives a number).
-        None if !unknown_words.is_empty() && prev.intent.is_some_and(Intent::needs_product) => {
+        None if !unknown_words.is_empty()
+            && follow_up(&words)
+            && prev.intent.is_some_and(Intent::needs_product) =>
+        {
             prev.intent.unwrap_or(Intent::Stock)
         }
         // Nothing it recognises: say what it can do rather than guess.
@@ -578,7 +628,17 @@ pub async fn answer(
 
     let mut proposal = None;
     let (text, data) = match intent {
-        Intent::Help => (t(lang, HELP_EN.into(), HELP_PT.into()), None),
+        Intent::Help => {
+            let understood = understood(lang, named.as_ref(), text::period(&words, now));
+            (
+                t(
+                    lang,
+                    format!("{understood}{HELP_EN}"),
+                    format!("{understood}{HELP_PT}"),
+                ),
+                Some(json!({ "kind": "help", "product": named.as_ref().map(|n| &n.0) })),
+            )
+        }
         Intent::Stock => {
             let sku = product.unwrap_or_default();
             let p = session.call("check_stock", json!({ "sku": sku })).await?;

@@ -264,16 +264,16 @@ pub struct TimelineEntry {
 }
 
 /// Who did it, as the timeline names it: the events' metadata says `user:<sub>` for people;
-/// a refill decided by the agent names its decider; a recomputed minimum is the forecast job.
+/// a refill decided by the agent names its decider; a recomputed minimum is the forecast job's
+/// even when a manager started the job (the number is the forecast's, not theirs).
 pub fn actor_of(event: &ProductEvent, recorded_actor: &str) -> String {
     match event {
         ProductEvent::RefillRequested { decided_by, .. } => match decided_by {
             Decider::User(_) => recorded_actor.to_owned(),
             other => format!("agent:{other}"),
         },
-        ProductEvent::ReorderPointRecalculated { .. } if !recorded_actor.starts_with("user:") => {
-            "system:forecast".into()
-        }
+        // The forecast computed it, whoever started the job.
+        ProductEvent::ReorderPointRecalculated { .. } => "system:forecast".into(),
         _ if recorded_actor.contains(':') => recorded_actor.to_owned(),
         _ => format!("system:{recorded_actor}"),
     }
