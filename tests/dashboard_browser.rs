@@ -8,6 +8,8 @@ mod common;
 use chrono::Duration;
 use common::{eventually, token_for, Backend, TestApp};
 use reqwest::StatusCode;
+use restock_application::tools::ToolCaller;
+use restock_domain::{Sku, TenantId};
 use restock_infrastructure::tokens::Role;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -33,11 +35,14 @@ async fn missing_tools() -> Option<String> {
     if !node.map(|o| o.status.success()).unwrap_or(false) {
         return Some("node is missing (apt-get install nodejs)".into());
     }
-    if !repo()
-        .join("tests/browser/node_modules/playwright-core")
-        .exists()
-    {
-        return Some("playwright-core is missing (npm ci in tests/browser)".into());
+    for package in ["playwright-core", "axe-core"] {
+        if !repo()
+            .join("tests/browser/node_modules")
+            .join(package)
+            .exists()
+        {
+            return Some(format!("{package} is missing (npm ci in tests/browser)"));
+        }
     }
     None
 }
@@ -134,6 +139,53 @@ async fn seed(app: &TestApp, t: &str) -> String {
     refill
 }
 
+/// What the pages must state, from the tools themselves (the same calls chat and MCP make).
+struct Expected {
+    /// Units sold in the last 30 days, today included: all of them BELOW's.
+    sales_last_30: i64,
+    /// BELOW's days of cover and run-out day as the product page writes them.
+    days_of_cover: String,
+    runs_out: String,
+}
+
+async fn expectations(app: &TestApp) -> Expected {
+    let caller = ToolCaller::new(TenantId::parse(TENANT).expect("tenant"), "test", false);
+    let today = app.today();
+    let tools = &app.server.state.tools;
+    let sales = tools
+        .sales_summary(&caller, None, today - Duration::days(29), today)
+        .await
+        .expect("a sales summary");
+    let below = sales
+        .products
+        .iter()
+        .find(|p| p.sku == BELOW)
+        .expect("BELOW");
+    assert!(
+        below.units > 0 && below.units == sales.total_units,
+        "{sales:?}"
+    );
+    let outlook = tools
+        .stock_outlook(&caller, Some(&Sku::parse(BELOW).expect("sku")))
+        .await
+        .expect("an outlook")
+        .items
+        .remove(0);
+    let cover = outlook
+        .days_of_cover
+        .expect("BELOW sells: it has days of cover");
+    let runs_out = match (outlook.runs_out_on, outlook.projection.last()) {
+        (Some(day), _) => format!("on {day}"),
+        (None, Some(end)) => format!("not within the forecast horizon (to {})", end.date),
+        (None, None) => panic!("BELOW has a forecast: {outlook:?}"),
+    };
+    Expected {
+        sales_last_30: sales.total_units,
+        days_of_cover: format!("{cover} days"),
+        runs_out,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_dashboard_works_in_a_real_browser() {
     if let Some(why) = missing_tools().await {
@@ -147,6 +199,7 @@ async fn the_dashboard_works_in_a_real_browser() {
     let manager = token_for(TENANT, Role::Manager);
     let viewer = token_for(TENANT, Role::Viewer);
     let refill = seed(&app, &manager).await;
+    let expected = expectations(&app).await;
     let shots = repo().join("target/screenshots");
     let output = tokio::process::Command::new("node")
         .arg("--test")
@@ -159,6 +212,9 @@ async fn the_dashboard_works_in_a_real_browser() {
         .env("BELOW_SKU", BELOW)
         .env("OTHER_SKU", OTHER)
         .env("REFILL_ID", &refill)
+        .env("SALES_LAST_30", expected.sales_last_30.to_string())
+        .env("DAYS_OF_COVER", &expected.days_of_cover)
+        .env("RUNS_OUT", &expected.runs_out)
         .env("SCREENSHOT_DIR", &shots)
         .output()
         .await
@@ -173,6 +229,10 @@ async fn the_dashboard_works_in_a_real_browser() {
         "login",
         "products",
         "product",
+        "sales",
+        "products-375",
+        "product-375",
+        "sales-375",
         "refill-audit",
         "notifications",
     ] {

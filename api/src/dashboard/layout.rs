@@ -10,6 +10,7 @@ use maud::{html, Markup, DOCTYPE};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Products,
+    Sales,
     Refills,
     Notifications,
     Other,
@@ -36,8 +37,9 @@ pub fn page(title: &str, current: Page, session: Option<&Session>, body: Markup)
                 header.top {
                     a.brand href="/" { "Restock" }
                     @if let Some(s) = session {
-                        nav {
+                        nav aria-label="Pages" {
                             a href="/" class=[(current == Page::Products).then_some("current")] { "Products" }
+                            a href="/ui/sales" class=[(current == Page::Sales).then_some("current")] { "Sales" }
                             a href="/ui/refills" class=[(current == Page::Refills).then_some("current")] { "Refills" }
                             a href="/ui/notifications" class=[(current == Page::Notifications).then_some("current")] { "Notifications" }
                         }

@@ -27,6 +27,7 @@ mod notifications;
 mod product;
 mod products;
 mod refills;
+mod sales;
 #[cfg(test)]
 mod tests;
 
@@ -70,6 +71,7 @@ pub fn router() -> Router<AppState> {
         .route("/ui/products/{sku}/count", post(actions::count))
         .route("/ui/products/{sku}/min-stock", post(actions::set_min_stock))
         .route("/ui/products/{sku}/refill", post(actions::order_refill))
+        .route("/ui/sales", get(sales::page))
         .route("/ui/refills", get(refills::list))
         .route("/ui/refills/{id}", get(refills::audit))
         .route("/ui/refills/{id}/receive", post(refills::receive))

@@ -24,6 +24,7 @@ pub async fn page(State(app): State<AppState>, session: Session) -> Response {
         @if items.is_empty() {
             p.muted { "No notifications." }
         } @else {
+            div.scroll tabindex="0" role="region" aria-label="Notifications" {
             table.notifications {
                 thead { tr { th { "When" } th { "Severity" } th { "Kind" } th { "SKU" } th { "Message" } th { "Delivery" } } }
                 tbody {
@@ -38,6 +39,7 @@ pub async fn page(State(app): State<AppState>, session: Session) -> Response {
                         }
                     }
                 }
+            }
             }
         }
     };

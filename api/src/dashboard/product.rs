@@ -1,8 +1,10 @@
-//! One product: its numbers, a chart of daily demand with the forecast, its interval band and the
-//! minimum (uPlot, values on hover and as a table), the event timeline with who caused each
-//! event, the purchase plan when the product has supplier prices (price history and forecast,
-//! the day to buy), and the product "as of" a chosen time. Data: `check_stock`/`stock_history`,
-//! `get_forecast` and `purchase_plan`.
+//! One product: its numbers, a chart of daily demand with the forecast and its interval band
+//! (units a day), apart from it a chart of the stock projected forward (units on hand, with the
+//! minimum, the run-out day and the open refill's arrival, and the days of cover and run-out day
+//! in words), both uPlot with values on hover and as a table; the event timeline with who caused
+//! each event, the purchase plan when the product has supplier prices (price history and
+//! forecast, the day to buy), and the product "as of" a chosen time. Data:
+//! `check_stock`/`stock_history`, `get_forecast`, `stock_outlook` and `purchase_plan`.
 
 use super::layout::{self, notice, Page};
 use super::products::{action_forms, done_message};
@@ -15,7 +17,9 @@ use axum::response::Response;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use maud::{html, Markup};
 use restock_application::ports::StoredForecast;
+use restock_application::tools::insight::Outlook;
 use restock_application::tools::ToolError;
+use restock_domain::Sku;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -114,6 +118,21 @@ pub async fn page(
     };
     let p = &history["product"];
     let sku = text(&p["sku"]);
+    // The stock going forward is today's: not shown for a past instant.
+    let outlook = match Sku::parse(&sku) {
+        Ok(parsed) if as_of.is_none() => {
+            match app
+                .tools
+                .stock_outlook(&session.caller(), Some(&parsed))
+                .await
+            {
+                Ok(o) => o.items.into_iter().next(),
+                Err(ToolError::NotFound(_)) => None,
+                Err(e) => return tool_error_page(&e, &session),
+            }
+        }
+        _ => None,
+    };
     let body = html! {
         h1 { (text(&p["name"])) " " span.muted { (sku) } }
         @if let Some(done) = query.done.as_deref().and_then(done_message) { (notice("ok", done)) }
@@ -134,7 +153,8 @@ pub async fn page(
         @if session.is_manager() && as_of.is_none() {
             section #actions { h2 { "Actions" } (action_forms(&sku, "product")) }
         }
-        (chart(forecast.as_ref(), p))
+        (chart(forecast.as_ref()))
+        @if let Some(o) = &outlook { (projected_stock(o)) }
         @if let Some(plan) = &plan { (purchase_plan(plan)) }
         (timeline(&history["events"]))
     };
@@ -172,9 +192,9 @@ fn facts(p: &Value) -> Markup {
 }
 
 /// The chart's data as one JSON attribute (escaped by maud, read by `dashboard.js`): days as
-/// unix seconds, then demand, forecast mean, lower, upper, minimum; `null` where a series has no
-/// value that day.
-fn chart(forecast: Option<&StoredForecast>, p: &Value) -> Markup {
+/// unix seconds, then demand, forecast mean, lower, upper; `null` where a series has no value
+/// that day. Units a day only: the minimum is stock, drawn on the projected-stock chart.
+fn chart(forecast: Option<&StoredForecast>) -> Markup {
     let Some(f) = forecast else {
         return html! {
             section #demand {
@@ -183,19 +203,16 @@ fn chart(forecast: Option<&StoredForecast>, p: &Value) -> Markup {
             }
         };
     };
-    let minimum = p["min_stock"].as_i64().unwrap_or(f.reorder_point);
     let start = f.history.len().saturating_sub(HISTORY_DAYS);
     let history = &f.history[start..];
     let mut days = Vec::new();
-    let (mut demand, mut mean, mut lower, mut upper, mut min) =
-        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut demand, mut mean, mut lower, mut upper) = (vec![], vec![], vec![], vec![]);
     for h in history {
         days.push(day_seconds(h.date));
         demand.push(json!(h.quantity));
         mean.push(Value::Null);
         lower.push(Value::Null);
         upper.push(Value::Null);
-        min.push(json!(minimum));
     }
     for point in &f.forecast {
         days.push(day_seconds(point.date));
@@ -203,9 +220,8 @@ fn chart(forecast: Option<&StoredForecast>, p: &Value) -> Markup {
         mean.push(json!(round2(point.mean)));
         lower.push(json!(round2(point.lower)));
         upper.push(json!(round2(point.upper)));
-        min.push(json!(minimum));
     }
-    let data = json!([days, demand, mean, lower, upper, min]).to_string();
+    let data = json!([days, demand, mean, lower, upper]).to_string();
     html! {
         section #demand {
             h2 { "Demand and forecast" }
@@ -214,19 +230,110 @@ fn chart(forecast: Option<&StoredForecast>, p: &Value) -> Markup {
                 ". Reorder point " (f.reorder_point) " (lead-time demand "
                 (round2(f.lead_time_demand)) (safety_stock_term(f.safety_stock)) ")."
             }
-            div #demand-chart.chart data-series=(data) data-minimum=(minimum)
-                role="img" aria-label="Daily demand, forecast with its interval, and the minimum" {}
+            div #demand-chart.chart data-series=(data)
+                role="img" aria-label="Daily demand, and the forecast with its interval, in units a day" {}
             details {
                 summary { "Values as a table" }
-                table.values #forecast-table {
-                    thead { tr { th { "Date" } th.num { "Demand" } th.num { "Forecast" } th.num { "Lower" } th.num { "Upper" } th.num { "Minimum" } } }
-                    tbody {
-                        @for h in history {
-                            tr { td { (h.date) } td.num { (h.quantity) } td {} td {} td {} td.num { (minimum) } }
+                div.scroll tabindex="0" role="region" aria-label="Demand and forecast values" {
+                    table.values #forecast-table {
+                        thead { tr { th { "Date" } th.num { "Demand" } th.num { "Forecast" } th.num { "Lower" } th.num { "Upper" } } }
+                        tbody {
+                            @for h in history {
+                                tr { td { (h.date) } td.num { (h.quantity) } td {} td {} td {} }
+                            }
+                            @for point in &f.forecast {
+                                tr.forecast { td { (point.date) } td {} td.num { (round2(point.mean)) }
+                                    td.num { (round2(point.lower)) } td.num { (round2(point.upper)) } }
+                            }
                         }
-                        @for point in &f.forecast {
-                            tr.forecast { td { (point.date) } td {} td.num { (round2(point.mean)) }
-                                td.num { (round2(point.lower)) } td.num { (round2(point.upper)) } td.num { (minimum) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The stock going forward (`stock_outlook`), in words and in its own chart: stock on hand by
+/// day (the open refill added on its expected day), the minimum as a line, and markers on the
+/// run-out day and the refill's arrival. Units on hand, so apart from demand's units a day.
+fn projected_stock(o: &Outlook) -> Markup {
+    let horizon_end = o.projection.last().map(|d| d.date);
+    let refill_on = o.open_refill.as_ref().and_then(|r| r.expected_on);
+    let mut days = Vec::with_capacity(o.projection.len());
+    let (mut stock, mut minimum, mut out, mut arrival) = (vec![], vec![], vec![], vec![]);
+    for d in &o.projection {
+        days.push(day_seconds(d.date));
+        stock.push(json!(d.stock));
+        minimum.push(json!(o.min_stock));
+        out.push(if o.runs_out_on == Some(d.date) {
+            json!(d.stock)
+        } else {
+            Value::Null
+        });
+        arrival.push(if refill_on == Some(d.date) {
+            json!(d.stock)
+        } else {
+            Value::Null
+        });
+    }
+    let data = json!([days, stock, minimum, out, arrival]).to_string();
+    html! {
+        section #projected-stock {
+            h2 { "Projected stock" }
+            @if o.projection.is_empty() {
+                p.muted #no-projection { "No forecast yet, so no projection: import demand history and recompute thresholds." }
+            }
+            dl.facts #outlook {
+                dt { "Available now" } dd #outlook-available { (o.available) }
+                dt { "Forecast demand" } dd #daily-forecast {
+                    @match o.daily_forecast { Some(d) => { (d) " a day" } None => { "no forecast" } }
+                }
+                dt { "Days of cover" } dd #days-of-cover {
+                    @match o.days_of_cover {
+                        Some(d) => { (d) " days" }
+                        None => { @if o.daily_forecast.is_some() { "nothing is forecast to sell" } @else { "unknown (no forecast)" } }
+                    }
+                }
+                dt { "Runs out" } dd #runs-out {
+                    @match (o.runs_out_on, horizon_end) {
+                        (Some(day), _) => { "on " (day) }
+                        (None, Some(end)) => { "not within the forecast horizon (to " (end) ")" }
+                        (None, None) => { "unknown (no forecast)" }
+                    }
+                }
+                dt { "Open refill" } dd #outlook-refill {
+                    @if let Some(r) = &o.open_refill {
+                        (r.quantity) " units, "
+                        @if let Some(on) = r.expected_on { "expected on " (on) } @else { "arrival unknown" }
+                        @if o.runs_out_on.is_some() {
+                            @if o.covered_by_refill { ": before the stock runs out" }
+                            @else { ": after the stock runs out" }
+                        }
+                        " (" a href={"/ui/refills/" (r.id)} { "refill" } ")"
+                    } @else { "none" }
+                }
+            }
+            @if !o.projection.is_empty() {
+                div #stock-chart.chart data-chart="stock" data-series=(data)
+                    role="img" aria-label="Stock on hand projected by day, the minimum, the run-out day and the open refill's arrival, in units" {}
+                details {
+                    summary { "Projection as a table" }
+                    div.scroll tabindex="0" role="region" aria-label="Projected stock values" {
+                        table.values #projection-table {
+                            thead { tr { th { "Date" } th.num { "Projected stock" } th.num { "Minimum" } th { "Note" } } }
+                            tbody {
+                                @for d in &o.projection {
+                                    tr {
+                                        td { (d.date) } td.num { (d.stock) }
+                                        td.num { @match o.min_stock { Some(m) => { (m) } None => { "—" } } }
+                                        td {
+                                            @if o.runs_out_on == Some(d.date) { "runs out" }
+                                            @if o.runs_out_on == Some(d.date) && refill_on == Some(d.date) { "; " }
+                                            @if refill_on == Some(d.date) { "refill arrives" }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -291,14 +398,16 @@ fn purchase_plan(plan: &Value) -> Markup {
                 role="img" aria-label="Supplier prices, the price forecast with its interval, and today's price" {}
             details {
                 summary { "Forecast as a table" }
-                table.values #price-table {
-                    thead { tr { th { "Date" } th.num { "Expected" } th.num { "Lower" } th.num { "Upper" } } }
-                    tbody {
-                        @for f in forecast {
-                            tr.forecast { td { (text(&f["date"])) }
-                                td.num { (round2(f["mean"].as_f64().unwrap_or_default())) }
-                                td.num { (round2(f["lower"].as_f64().unwrap_or_default())) }
-                                td.num { (round2(f["upper"].as_f64().unwrap_or_default())) } }
+                div.scroll tabindex="0" role="region" aria-label="Price forecast values" {
+                    table.values #price-table {
+                        thead { tr { th { "Date" } th.num { "Expected" } th.num { "Lower" } th.num { "Upper" } } }
+                        tbody {
+                            @for f in forecast {
+                                tr.forecast { td { (text(&f["date"])) }
+                                    td.num { (round2(f["mean"].as_f64().unwrap_or_default())) }
+                                    td.num { (round2(f["lower"].as_f64().unwrap_or_default())) }
+                                    td.num { (round2(f["upper"].as_f64().unwrap_or_default())) } }
+                            }
                         }
                     }
                 }
@@ -337,17 +446,19 @@ fn timeline(events: &Value) -> Markup {
     html! {
         section #timeline {
             h2 { "Timeline" }
-            table.events {
-                thead { tr { th { "#" } th { "When" } th { "Event" } th { "Who" } th { "Caused by" } th { "Details" } } }
-                tbody {
-                    @for e in events.iter().rev() {
-                        tr {
-                            td.num { (text(&e["version"])) }
-                            td { (text(&e["occurred_at"])) }
-                            td { (text(&e["type"])) }
-                            td.actor { (text(&e["metadata"]["actor"])) }
-                            td.mono { @if e["metadata"]["causation_id"].is_null() { "—" } @else { (text(&e["metadata"]["causation_id"])) } }
-                            td.mono.payload { (summary(&e["payload"])) }
+            div.scroll tabindex="0" role="region" aria-label="Timeline events" {
+                table.events {
+                    thead { tr { th { "#" } th { "When" } th { "Event" } th { "Who" } th { "Caused by" } th { "Details" } } }
+                    tbody {
+                        @for e in events.iter().rev() {
+                            tr {
+                                td.num { (text(&e["version"])) }
+                                td { (text(&e["occurred_at"])) }
+                                td { (text(&e["type"])) }
+                                td.actor { (text(&e["metadata"]["actor"])) }
+                                td.mono { @if e["metadata"]["causation_id"].is_null() { "—" } @else { (text(&e["metadata"]["causation_id"])) } }
+                                td.mono.payload { (summary(&e["payload"])) }
+                            }
                         }
                     }
                 }

@@ -122,6 +122,7 @@ pub fn table_markup(rows: &[Value], session: &Session) -> Markup {
         @if rows.is_empty() {
             p.muted #no-products { "No products match." }
         } @else {
+            div.scroll tabindex="0" role="region" aria-label="Products" {
             table.products {
                 thead { tr {
                     th { "SKU" } th { "Name" } th.num { "On hand" } th.num { "Reserved" }
@@ -153,6 +154,7 @@ pub fn table_markup(rows: &[Value], session: &Session) -> Markup {
                         }
                     }
                 }
+            }
             }
         }
     }

@@ -59,6 +59,7 @@ pub async fn list(
         @if items.is_empty() {
             p.muted { "No refills." }
         } @else {
+            div.scroll tabindex="0" role="region" aria-label="Refills" {
             table.refills {
                 thead { tr { th { "Refill" } th { "SKU" } th.num { "Quantity" } th { "Status" } th { "Decided by" } th { "Reason" } th { "Created" } } }
                 tbody {
@@ -75,6 +76,7 @@ pub async fn list(
                         }
                     }
                 }
+            }
             }
         }
     };

@@ -10,7 +10,7 @@ use super::query::{Ask, Change, Query};
 use super::text::Lang;
 use crate::ports::ForecastPoint;
 use crate::product_view::ProductView;
-use crate::tools::insight::{Outlook, RankMetric, RankOrder, Ranking, SalesSummary};
+use crate::tools::insight::{Outlook, Outlooks, RankMetric, RankOrder, Ranking, SalesSummary};
 use crate::tools::{ToolError, ToolName, ToolRequest};
 use chrono::{Duration, NaiveDate};
 use serde::de::DeserializeOwned;
@@ -56,12 +56,6 @@ impl Session<'_> {
         serde_json::from_value(v)
             .map_err(|e| ToolError::Store(format!("{tool} answered in an unexpected shape: {e}")))
     }
-}
-
-#[derive(Deserialize)]
-struct Outlooks {
-    as_of: NaiveDate,
-    items: Vec<Outlook>,
 }
 
 #[derive(Deserialize)]

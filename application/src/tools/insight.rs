@@ -168,6 +168,13 @@ pub struct Outlook {
     pub projection: Vec<ProjectedDay>,
 }
 
+/// `stock_outlook`'s answer: the day it was computed for, and each product's outlook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outlooks {
+    pub as_of: NaiveDate,
+    pub items: Vec<Outlook>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpenRefill {
     pub id: String,

@@ -1,9 +1,11 @@
 //! The read tools: each answers from a read-model port (or, for a past instant or an audit,
 //! from the product's events), with the same API shapes the HTTP routes return.
 
-use super::insight::{self, Outlook, RankMetric, SalesSummary, TimelineEntry};
-use super::request::ProductRef;
-use super::{ToolError, ToolRequest, Tools};
+use super::insight::{
+    self, Outlook, Outlooks, RankMetric, RankOrder, Ranking, SalesSummary, TimelineEntry,
+};
+use super::request::{self, ProductRef};
+use super::{ToolCaller, ToolError, ToolRequest, Tools};
 use crate::ports::DemandDay;
 use crate::ports::{PageRequest, ProductFilter, StreamId};
 use crate::product_view::ProductView as Product;
@@ -123,49 +125,20 @@ pub(super) async fn run(
             })?;
             Ok(json!(plan))
         }
-        ToolRequest::SalesSummary { sku, from, to } => {
-            let products = named_products(tools, tenant, sku.as_ref()).await?;
-            Ok(json!(sales(tools, tenant, &products, *from, *to).await?))
-        }
+        ToolRequest::SalesSummary { sku, from, to } => Ok(json!(
+            sales_summary(tools, tenant, sku.as_ref(), *from, *to).await?
+        )),
         ToolRequest::RankProducts {
             metric,
             order,
             from,
             to,
             limit,
-        } => {
-            let products = named_products(tools, tenant, None).await?;
-            let today = tools.commands.clock().now().date_naive();
-            let limit = usize::try_from(*limit).unwrap_or(usize::MAX);
-            let ranking = match metric {
-                RankMetric::UnitsSold => {
-                    let to = to.unwrap_or(today);
-                    let from = from.unwrap_or(to - Duration::days(DEFAULT_RANK_DAYS - 1));
-                    let summary = sales(tools, tenant, &products, from, to).await?;
-                    let values = summary
-                        .products
-                        .into_iter()
-                        .map(|p| (p.sku, p.name, p.units as f64))
-                        .collect();
-                    insight::rank(*metric, *order, Some((from, to)), values, limit)
-                }
-                RankMetric::DaysOfCover => {
-                    // A product that sells nothing has no cover to rank: it is left out.
-                    let values = outlooks(tools, tenant, &products, today)
-                        .await?
-                        .into_iter()
-                        .filter_map(|o| Some((o.sku, o.name, o.days_of_cover?)))
-                        .collect();
-                    insight::rank(*metric, *order, None, values, limit)
-                }
-            };
-            Ok(json!(ranking))
-        }
+        } => Ok(json!(
+            rank_products(tools, tenant, *metric, *order, *from, *to, *limit).await?
+        )),
         ToolRequest::StockOutlook { sku } => {
-            let products = named_products(tools, tenant, sku.as_ref()).await?;
-            let today = tools.commands.clock().now().date_naive();
-            let items = outlooks(tools, tenant, &products, today).await?;
-            Ok(json!({ "as_of": today, "items": items }))
+            Ok(json!(stock_outlook(tools, tenant, sku.as_ref()).await?))
         }
         ToolRequest::ProductTimeline { sku, from, to } => {
             let product = product_by_sku(tools, tenant, sku).await?;
@@ -177,6 +150,113 @@ pub(super) async fn run(
             request.name()
         ))),
     }
+}
+
+/// The insight tools typed, for callers in Rust (the dashboard): the same validation and the
+/// same execution as a call by name, which goes through these too.
+impl Tools {
+    /// `sales_summary`: units per product over `[from, to]`, both inclusive.
+    pub async fn sales_summary(
+        &self,
+        caller: &ToolCaller,
+        sku: Option<&Sku>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<SalesSummary, ToolError> {
+        request::period(from, to)?;
+        sales_summary(self, &caller.tenant, sku, from, to).await
+    }
+
+    /// `rank_products`: the first `limit` products by `metric` (for `units_sold`, over the
+    /// period; the last 30 days when it is not given).
+    pub async fn rank_products(
+        &self,
+        caller: &ToolCaller,
+        metric: RankMetric,
+        order: RankOrder,
+        period: Option<(NaiveDate, NaiveDate)>,
+        limit: Option<i64>,
+    ) -> Result<Ranking, ToolError> {
+        if let Some((from, to)) = period {
+            request::period(from, to)?;
+        }
+        let limit = match limit {
+            None => request::DEFAULT_RANK_LIMIT,
+            some => request::limit(some)?,
+        };
+        let (from, to) = period.unzip();
+        rank_products(self, &caller.tenant, metric, order, from, to, limit).await
+    }
+
+    /// `stock_outlook`: one product's stock going forward, or every product's.
+    pub async fn stock_outlook(
+        &self,
+        caller: &ToolCaller,
+        sku: Option<&Sku>,
+    ) -> Result<Outlooks, ToolError> {
+        stock_outlook(self, &caller.tenant, sku).await
+    }
+}
+
+async fn sales_summary(
+    tools: &Tools,
+    tenant: &TenantId,
+    sku: Option<&Sku>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<SalesSummary, ToolError> {
+    let products = named_products(tools, tenant, sku).await?;
+    sales(tools, tenant, &products, from, to).await
+}
+
+async fn rank_products(
+    tools: &Tools,
+    tenant: &TenantId,
+    metric: RankMetric,
+    order: RankOrder,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    limit: i64,
+) -> Result<Ranking, ToolError> {
+    let products = named_products(tools, tenant, None).await?;
+    let today = tools.commands.clock().now().date_naive();
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    Ok(match metric {
+        RankMetric::UnitsSold => {
+            let to = to.unwrap_or(today);
+            let from = from.unwrap_or(to - Duration::days(DEFAULT_RANK_DAYS - 1));
+            let summary = sales(tools, tenant, &products, from, to).await?;
+            let values = summary
+                .products
+                .into_iter()
+                .map(|p| (p.sku, p.name, p.units as f64))
+                .collect();
+            insight::rank(metric, order, Some((from, to)), values, limit)
+        }
+        RankMetric::DaysOfCover => {
+            // A product that sells nothing has no cover to rank: it is left out.
+            let values = outlooks(tools, tenant, &products, today)
+                .await?
+                .into_iter()
+                .filter_map(|o| Some((o.sku, o.name, o.days_of_cover?)))
+                .collect();
+            insight::rank(metric, order, None, values, limit)
+        }
+    })
+}
+
+async fn stock_outlook(
+    tools: &Tools,
+    tenant: &TenantId,
+    sku: Option<&Sku>,
+) -> Result<Outlooks, ToolError> {
+    let products = named_products(tools, tenant, sku).await?;
+    let today = tools.commands.clock().now().date_naive();
+    let items = outlooks(tools, tenant, &products, today).await?;
+    Ok(Outlooks {
+        as_of: today,
+        items,
+    })
 }
 
 async fn product_by_sku(

@@ -375,7 +375,7 @@ fn sku(raw: &str) -> Result<Sku, ToolError> {
     Sku::parse(raw).map_err(|e| invalid(e.to_string()))
 }
 
-fn limit(raw: Option<i64>) -> Result<i64, ToolError> {
+pub(super) fn limit(raw: Option<i64>) -> Result<i64, ToolError> {
     match raw {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
@@ -398,7 +398,7 @@ fn text(field: &str, raw: Option<String>, max: usize) -> Result<Option<String>, 
 }
 
 /// A period of whole days: `from` not after `to`, at most [`MAX_PERIOD_DAYS`] long.
-fn period(from: NaiveDate, to: NaiveDate) -> Result<(), ToolError> {
+pub(super) fn period(from: NaiveDate, to: NaiveDate) -> Result<(), ToolError> {
     if from > to {
         return Err(invalid(format!(
             "from ({from}) must not be after to ({to})"
