@@ -1802,20 +1802,22 @@ fn manager_table(today: chrono::NaiveDate) -> Vec<(&'static str, &'static str, E
             "pt",
             First("JAM", last_month.0, last_month.1),
         ),
+        // JAM and TEA both sold nothing then: the tie goes by sku.
         (
-            "o que vendeu menos esta semana",
+            "o que vendeu menos na semana passada",
             "pt",
-            First("JAM", this_week.0, this_week.1),
+            First("JAM", last_week.0, last_week.1),
         ),
         (
             "what was our best seller last month?",
             "en",
             First("BREAD", last_month.0, last_month.1),
         ),
+        // This week is today so far: only the mugs sold.
         (
             "best sellers this week",
             "en",
-            First("BREAD", this_week.0, this_week.1),
+            First("MUG", this_week.0, this_week.1),
         ),
         (
             "top 3 products by sales last week",

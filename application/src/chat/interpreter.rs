@@ -327,9 +327,9 @@ fn score_products(words: &[String], items: &[Value]) -> Vec<Candidate> {
                 if **q == sku_folded {
                     score = score.max(1.5);
                 }
-                for word in text::with_translations(q) {
+                for word in text::variants(q) {
                     for n in &name_words {
-                        score = score.max(text::word_score(word, n));
+                        score = score.max(text::word_score(&word, n));
                     }
                 }
             }
@@ -519,9 +519,12 @@ pub async fn answer(
             limit: None,
         })
     });
-    if let Some(q) =
-        parsed.filter(|_| !matches!(detected, Some(Intent::Order | Intent::SetMin | Intent::Why)))
-    {
+    // A proposal it parsed ("the milk order arrived, 50 units") wins over the older order
+    // intent, which only looks for a number and the word "order".
+    if let Some(q) = parsed.filter(|q| {
+        matches!(q.ask, Ask::Propose { .. })
+            || !matches!(detected, Some(Intent::Order | Intent::SetMin | Intent::Why))
+    }) {
         let target = match &named {
             Some((sku, name)) => Some(Target {
                 sku: sku.clone(),

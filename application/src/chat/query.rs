@@ -86,9 +86,10 @@ const SOLD: &[&str] = &["sold", "sell", "sale", "vend"];
 
 fn sells(words: &[String]) -> bool {
     words.iter().any(|w| {
-        SOLD.iter().any(|p| w.starts_with(p))
-            && !w.starts_with("vendor")
-            && !w.starts_with("sellout")
+        (SOLD.iter().any(|p| w.starts_with(p)) && !w.starts_with("vendor"))
+            || w.contains("seller")
+            // Typed in a hurry: "sel", "seel", "solds".
+            || matches!(w.as_str(), "sel" | "seel" | "sels" | "sould" | "solds" | "vendmos")
     })
 }
 
@@ -250,7 +251,8 @@ fn ask(w: &[String]) -> Option<Ask> {
         || (has(w, &["out"])
             && has(w, &["of"])
             && has(w, &["stock"])
-            && has(w, &["will", "going", "when"]));
+            && has(w, &["will", "going", "when"]))
+        || (has(w, &["ficar", "fica", "ficaremos", "ficamos"]) && has(w, &["sem"]));
     let how_many_days = has(w, &["how", "quantos", "quantas"]) && has(w, &["days", "dias"]);
     if runs_out && !how_many_days {
         return Some(Ask::RunOut);
@@ -743,6 +745,30 @@ pub fn is_query_word(w: &str) -> bool {
         "provavelmente",
         "sell-out",
         "sellout",
+        "anything",
+        "something",
+        "soon",
+        "logo",
+        "breve",
+        "algo",
+        "algum",
+        "alguma",
+        "nada",
+        "dar",
+        "sel",
+        "seel",
+        "bestseller",
+        "bestsellers",
+        "campeao",
+        "campeoes",
+        "shelf",
+        "prateleira",
+        "them",
+        "eles",
+        "elas",
+        "vamos",
+        "ficar",
+        "sem",
     ];
     WORDS.contains(&w)
         || super::text::month(w).is_some()

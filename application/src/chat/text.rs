@@ -51,6 +51,69 @@ pub fn words(folded: &str) -> Vec<String> {
 }
 
 const PT_MARKERS: &[&str] = &[
+    "quando",
+    "devo",
+    "comprar",
+    "encomendar",
+    "fornecedor",
+    "fornece",
+    "contamos",
+    "contei",
+    "contagem",
+    "vendi",
+    "vendeu",
+    "vendidos",
+    "vendidas",
+    "vendido",
+    "vendida",
+    "venda",
+    "registre",
+    "registrar",
+    "recebemos",
+    "receba",
+    "entrada",
+    "dar",
+    "acaba",
+    "acabar",
+    "esgotar",
+    "esgota",
+    "vai",
+    "vao",
+    "vamos",
+    "ficar",
+    "sem",
+    "com",
+    "das",
+    "dos",
+    "nos",
+    "nas",
+    "mais",
+    "menos",
+    "quem",
+    "mudou",
+    "alterou",
+    "mexeu",
+    "definiu",
+    "cancele",
+    "cancelar",
+    "custar",
+    "preco",
+    "proxima",
+    "proximos",
+    "ultimo",
+    "ultimos",
+    "passado",
+    "dias",
+    "media",
+    "diaria",
+    "conte",
+    "uma",
+    "um",
+    "sentido",
+    "vida",
+    "piada",
+    "restam",
+    "temos",
     "quanto",
     "quantos",
     "quantas",
@@ -120,6 +183,18 @@ const PT_MARKERS: &[&str] = &[
     "oi",
     "tudo",
     "bem",
+    "melhor",
+    "dia",
+    "semana",
+    "essa",
+    "esse",
+    "nesta",
+    "neste",
+    "este",
+    "foram",
+    "chegaram",
+    "reposicao",
+    "cobertura",
     "obrigado",
     "obrigada",
     "bom",
@@ -128,6 +203,58 @@ const PT_MARKERS: &[&str] = &[
     "noite",
 ];
 const EN_MARKERS: &[&str] = &[
+    "when",
+    "will",
+    "should",
+    "who",
+    "supplies",
+    "supplier",
+    "sell",
+    "sells",
+    "sellers",
+    "best",
+    "worst",
+    "top",
+    "most",
+    "least",
+    "count",
+    "counted",
+    "record",
+    "receive",
+    "cancel",
+    "arrived",
+    "days",
+    "left",
+    "long",
+    "tell",
+    "joke",
+    "meaning",
+    "life",
+    "my",
+    "our",
+    "it",
+    "run",
+    "out",
+    "price",
+    "cost",
+    "next",
+    "average",
+    "per",
+    "day",
+    "changed",
+    "anything",
+    "soon",
+    "this",
+    "that",
+    "for",
+    "with",
+    "by",
+    "in",
+    "from",
+    "since",
+    "past",
+    "add",
+    "log",
     "how",
     "much",
     "many",
@@ -355,7 +482,49 @@ const LEXICON: &[(&str, &str)] = &[
     ("xicara", "cup"),
     ("copo", "glass"),
     ("suco", "juice"),
+    ("geleia", "jam"),
+    ("biscoito", "cookie"),
+    ("sabao", "soap"),
+    ("feijao", "beans"),
 ];
+
+/// The singulars a plural may come from, in Portuguese and English: `paes` -> `pao`,
+/// `limoes` -> `limao`, `geleias` -> `geleia`, `mugs` -> `mug`, `boxes` -> `box`.
+pub fn singulars(word: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (plural, singular) in [
+        ("aes", "ao"),
+        ("oes", "ao"),
+        ("ns", "m"),
+        ("is", "l"),
+        ("es", ""),
+        ("s", ""),
+    ] {
+        if let Some(stem) = word.strip_suffix(plural) {
+            // `paes` -> `pao` keeps one letter of stem; a bare `s` needs more.
+            if stem.len() >= if singular.is_empty() { 2 } else { 1 } {
+                out.push(format!("{stem}{singular}"));
+            }
+        }
+    }
+    out
+}
+
+/// The word, its singulars, and their translations in the lexicon: what a product's name is
+/// matched against.
+pub fn variants(word: &str) -> Vec<String> {
+    let mut forms = vec![word.to_owned()];
+    forms.extend(singulars(word));
+    let mut out = Vec::new();
+    for form in &forms {
+        for v in with_translations(form) {
+            if !out.iter().any(|o: &String| o == v) {
+                out.push(v.to_owned());
+            }
+        }
+    }
+    out
+}
 
 /// The word and its translations in the lexicon.
 pub fn with_translations(word: &str) -> Vec<&str> {
@@ -595,7 +764,10 @@ mod tests {
         assert_eq!(word_score("milk", "mugs"), 0.0);
         assert_eq!(with_translations("leite"), ["leite", "milk"]);
         // Black beans are not coffee beans: no translation that would find the wrong goods.
-        assert_eq!(with_translations("feijao"), ["feijao"]);
+        assert_eq!(with_translations("feijao"), ["feijao", "beans"]);
+        assert!(variants("paes").contains(&"bread".to_owned()));
+        assert!(variants("geleias").contains(&"jam".to_owned()));
+        assert!(variants("leites").contains(&"milk".to_owned()));
     }
 
     #[test]
