@@ -1251,9 +1251,12 @@ enum Expect {
     NotUnderstood,
 }
 
+/// A product's forecast means from today on.
+type Means = Vec<(chrono::NaiveDate, f64)>;
+
 struct Forecasts {
     /// (sku, available, forecast means from today on).
-    rows: Vec<(String, f64, Vec<(chrono::NaiveDate, f64)>)>,
+    rows: Vec<(String, f64, Means)>,
 }
 
 impl Forecasts {
