@@ -27,10 +27,14 @@
 //! `soak` (only when asked for): mixed traffic from several tenants against a `restock serve`
 //! process killed with SIGKILL half-way; see soak.rs.
 //!
-//! Pick with `--only core|reservations|thresholds|backtest|dashboard`; `--only commands` (figure 1),
+//! `chat`: the interpreter's answer p50/p99 over HTTP for every kind of question, 1,000
+//! products with a year of history, next to GET product in the same run; see chat.rs.
+//!
+//! Pick with `--only core|reservations|thresholds|backtest|dashboard|chat`; `--only commands` (figure 1),
 //! `--only rebuild --database-url URL` (figure 3 on a database a `core` run left) and
 //! `--only fitting` repeat one figure.
 
+mod chat;
 mod cpu;
 mod llm;
 mod load;
@@ -123,6 +127,15 @@ async fn main() -> anyhow::Result<()> {
     if wanted("dashboard") {
         let bench = Bench::start().await?;
         dashboard(&bench, 1_000, 200).await?;
+        bench.finish().await;
+    }
+    if wanted("chat") {
+        let rounds: usize = flag("--rounds")
+            .map(|s| s.parse())
+            .transpose()?
+            .unwrap_or(50);
+        let bench = Bench::start().await?;
+        chat::chat(&bench, rounds).await?;
         bench.finish().await;
     }
     // Minutes long and kills a server, so only when asked for.

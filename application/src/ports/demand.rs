@@ -73,4 +73,11 @@ pub trait ForecastRepository: Send + Sync + 'static {
         -> Result<(), StoreError>;
     async fn get(&self, tenant: &TenantId, sku: &Sku)
         -> Result<Option<StoredForecast>, StoreError>;
+    /// Every product's forecast days (not its history), by sku: what projecting all of a
+    /// tenant's stock forward needs in one read. Reading whole forecasts instead decodes a
+    /// year of history per product (365,000 points for 1,000 products) to use a few weeks.
+    async fn forecast_days(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<HashMap<String, Vec<ForecastPoint>>, StoreError>;
 }

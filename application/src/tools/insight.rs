@@ -6,7 +6,7 @@
 //! person is shown (two decimals for rates, one for days), so that the chat, MCP and an LLM
 //! state the same numbers the tool returned.
 
-use crate::ports::{DemandDay, StoredForecast};
+use crate::ports::{DemandDay, ForecastPoint};
 use crate::product_view::ProductView;
 use crate::views::RefillView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -191,7 +191,7 @@ pub struct ProjectedDay {
 
 pub fn outlook(
     product: &ProductView,
-    forecast: Option<&StoredForecast>,
+    forecast: Option<&[ForecastPoint]>,
     refill: Option<&RefillView>,
     today: NaiveDate,
 ) -> Outlook {
@@ -203,8 +203,7 @@ pub fn outlook(
     // Days from today on: a forecast computed yesterday still speaks for today onwards.
     let days: Vec<(NaiveDate, f64)> = forecast
         .map(|f| {
-            f.forecast
-                .iter()
+            f.iter()
                 .filter(|p| p.date >= today)
                 .map(|p| (p.date, p.mean.max(0.0)))
                 .collect()
@@ -330,7 +329,7 @@ pub fn summary(event: &ProductEvent, actor: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::ForecastPoint;
+    use crate::ports::StoredForecast;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().expect("a date")
@@ -447,13 +446,13 @@ mod tests {
     fn stock_runs_out_on_the_first_day_demand_exceeds_it() {
         // 10 available, 4 a day: 6 left after the 7th, 2 after the 8th, short on the 9th.
         let f = forecast("2026-12-06", &[4.0; 10]);
-        let o = outlook(&product(10), Some(&f), None, d("2026-12-07"));
+        let o = outlook(&product(10), Some(&f.forecast), None, d("2026-12-07"));
         assert_eq!(o.runs_out_on, Some(d("2026-12-09")));
         assert_eq!((o.daily_forecast, o.days_of_cover), (Some(4.0), Some(2.5)));
         assert!(!o.covered_by_refill);
         assert_eq!(o.projection[0].stock, 6.0);
 
-        let plenty = outlook(&product(1000), Some(&f), None, d("2026-12-07"));
+        let plenty = outlook(&product(1000), Some(&f.forecast), None, d("2026-12-07"));
         assert_eq!(plenty.runs_out_on, None, "beyond the horizon");
         let none = outlook(&product(10), None, None, d("2026-12-07"));
         assert_eq!(
@@ -462,7 +461,7 @@ mod tests {
         );
         let idle = outlook(
             &product(10),
-            Some(&forecast("2026-12-07", &[0.0; 5])),
+            Some(&forecast("2026-12-07", &[0.0; 5]).forecast),
             None,
             d("2026-12-07"),
         );

@@ -394,16 +394,30 @@ async fn outlooks(
             &PageRequest::first(super::request::MAX_LIMIT),
         )
         .await?;
-    let mut out = Vec::with_capacity(products.len());
-    for product in products {
-        let Ok(sku) = Sku::parse(&product.sku) else {
-            continue;
-        };
-        let forecast = tools.forecasts.get(tenant, &sku).await?;
-        let refill = open.iter().find(|r| r.sku == product.sku);
-        out.push(insight::outlook(product, forecast.as_ref(), refill, today));
-    }
-    Ok(out)
+    let open: HashMap<&str, &crate::views::RefillView> =
+        open.iter().map(|r| (r.sku.as_str(), r)).collect();
+    // One product: its forecast; every product: the forecast days of all in one read.
+    let days: HashMap<String, Vec<crate::ports::ForecastPoint>> = match products {
+        [one] => match Sku::parse(&one.sku) {
+            Ok(sku) => tools
+                .forecasts
+                .get(tenant, &sku)
+                .await?
+                .map(|f| (one.sku.clone(), f.forecast))
+                .into_iter()
+                .collect(),
+            Err(_) => HashMap::new(),
+        },
+        _ => tools.forecasts.forecast_days(tenant).await?,
+    };
+    Ok(products
+        .iter()
+        .map(|product| {
+            let forecast = days.get(&product.sku).map(Vec::as_slice);
+            let refill = open.get(product.sku.as_str()).copied();
+            insight::outlook(product, forecast, refill, today)
+        })
+        .collect())
 }
 
 /// The product's events in `[from, to]`, newest first, at most [`TIMELINE_EVENTS`].

@@ -2,9 +2,10 @@
 
 use crate::{fetch_optional, Db, DbTx};
 use async_trait::async_trait;
-use restock_application::ports::{ForecastRepository, StoreError, StoredForecast};
+use restock_application::ports::{ForecastPoint, ForecastRepository, StoreError, StoredForecast};
 use restock_domain::{Sku, TenantId};
 use sqlx::types::Json;
+use std::collections::HashMap;
 
 /// Rows per upsert: 4 parameters each, far below both databases' limits.
 const FORECASTS_PER_STATEMENT: usize = 500;
@@ -22,6 +23,12 @@ impl SqlForecasts {
 #[derive(sqlx::FromRow)]
 struct Row {
     body: Json<StoredForecast>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Days {
+    sku: String,
+    days: Json<Vec<ForecastPoint>>,
 }
 
 #[async_trait]
@@ -81,5 +88,39 @@ impl ForecastRepository for SqlForecasts {
         .map_err(StoreError::new)?;
         tx.commit().await.map_err(StoreError::new)?;
         Ok(row.map(|r| r.body.0))
+    }
+
+    async fn forecast_days(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<HashMap<String, Vec<ForecastPoint>>, StoreError> {
+        let mut tx = self
+            .db
+            .begin_tenant_read(tenant.as_str())
+            .await
+            .map_err(StoreError::new)?;
+        // Only the `forecast` member leaves the database: the history stays there.
+        let rows: Vec<Days> = match &mut tx {
+            DbTx::Postgres(t) => {
+                sqlx::query_as(
+                    "SELECT sku, body->'forecast' AS days FROM forecasts WHERE tenant_id = $1",
+                )
+                .bind(tenant.as_str())
+                .fetch_all(&mut **t)
+                .await
+            }
+            DbTx::Sqlite(t) => {
+                sqlx::query_as(
+                    "SELECT sku, json_extract(body, '$.forecast') AS days FROM forecasts \
+                     WHERE tenant_id = $1",
+                )
+                .bind(tenant.as_str())
+                .fetch_all(&mut **t)
+                .await
+            }
+        }
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(rows.into_iter().map(|r| (r.sku, r.days.0)).collect())
     }
 }
