@@ -1090,7 +1090,83 @@ async fn a_question_reads_only_the_end_of_its_conversation(backend: Backend) {
     app.server.shutdown().await;
 }
 
+/// Bad input gets a clear problem+json or a clear answer, never a 500, and never another
+/// tenant's data.
+async fn bad_input_is_refused_or_answered_plainly(backend: Backend) {
+    let app = TestApp::start(backend).await;
+    let m = app.manager(SHOP);
+    app.register(&m, "MILK").await;
+    let theirs = app.manager(OTHER);
+    let r = app
+        .put(
+            "/v1/products/SECRET-TEA",
+            &theirs,
+            json!({ "name": "Secret tea" }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.settle().await;
+    let raw = |body: &'static str| {
+        app.client
+            .post(format!("{}/v1/conversations", app.base))
+            .bearer_auth(&m)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for (body, status) in [
+        ("{not json", StatusCode::BAD_REQUEST),
+        ("[1, 2]", StatusCode::BAD_REQUEST),
+        ("{\"title\": 1}", StatusCode::BAD_REQUEST),
+        ("{}", StatusCode::CREATED),
+        ("", StatusCode::CREATED),
+    ] {
+        let r = common::read(raw(body).await.expect("sent")).await;
+        assert_eq!(r.status, status, "{body:?}: {:?}", r.body);
+        if status == StatusCode::BAD_REQUEST {
+            assert_eq!(r.code(), "validation_failed", "{body:?}");
+            assert!(
+                r.content_type.starts_with("application/problem+json"),
+                "{body:?}"
+            );
+        }
+    }
+    let c = ok(&app, "/v1/conversations", &m, json!({})).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let path = format!("/v1/conversations/{c}/messages");
+    for text in [String::new(), "x".repeat(2001), "mi\u{0}lk".to_owned()] {
+        let r = app.post(&path, &m, json!({ "text": text })).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+        assert_eq!(r.code(), "validation_failed");
+    }
+    let r = app
+        .post(&path, &m, json!({ "text": "x".repeat(2000) }))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "2,000 characters are accepted"
+    );
+    for text in [
+        "🙂🙂🙂",
+        "how many SECRET-TEA did we sell last month?",
+        "quanto Secret tea temos?",
+    ] {
+        let r = app.post(&path, &m, json!({ "text": text })).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{text}: {:?}", r.body);
+        let answer = r.body["text"].as_str().unwrap_or_default();
+        assert!(
+            !answer.contains("Secret tea") && !answer.contains("SECRET-TEA ("),
+            "{text}: another tenant's product in {answer}"
+        );
+        assert!(r.body["proposed_action"].is_null());
+    }
+}
+
 on_both_stores!(
+    bad_input_is_refused_or_answered_plainly,
     manager_questions,
     question_table,
     proposed_actions,

@@ -291,6 +291,33 @@ async fn a_write_call_is_at_most_a_proposal_and_changes_nothing(backend: Backend
         app.get("/v1/refills", &theirs).await.body["items"],
         json!([])
     );
+
+    // Every write tool, the stock movements too, is only ever proposed.
+    for (tool, args) in [
+        ("record_sale", json!({ "sku": "X1", "quantity": 2 })),
+        ("receive_stock", json!({ "sku": "X1", "quantity": 40 })),
+        (
+            "count_stock",
+            json!({ "sku": "X1", "counted": 0, "reason": "the model says so" }),
+        ),
+    ] {
+        let c = conversation(&app, &t).await;
+        stub.script(vec![
+            Reply::Calls(vec![call(tool, args.clone())]),
+            Reply::text("Proposed; a manager must confirm it."),
+        ]);
+        let turn = ask(&app, &t, &c, "do it").await;
+        assert_eq!(turn["proposed_action"]["tool"], tool, "{turn}");
+        assert_eq!(turn["proposed_action"]["arguments"], args, "{turn}");
+        assert_eq!(turn["tool_calls"], json!([]), "{tool}: nothing ran: {turn}");
+    }
+    app.settle().await;
+    assert_eq!(
+        app.event_count(&t, "X1").await,
+        events_before,
+        "no write ran"
+    );
+    assert_eq!(app.product(&t, "X1").await["on_hand"], 3);
 }
 
 async fn every_failure_falls_back_to_the_interpreter_with_its_reason(backend: Backend) {

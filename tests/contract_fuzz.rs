@@ -5,7 +5,7 @@
 //! store itself, no event appended by a request that was answered with an error.
 //!
 //! `scripts/test` creates the virtual environment and sets `RESTOCK_TEST_PYTHON`; without it (a
-//! bare `cargo test`) this test says it was skipped. `RESTOCK_FUZZ_EXAMPLES` (default 60 per
+//! bare `cargo test`) this test says it was skipped; under `CI=true` it fails. `RESTOCK_FUZZ_EXAMPLES` (default 60 per
 //! operation, about 3,000 cases) and `RESTOCK_FUZZ_SEED` (default fixed, so a failure repeats)
 //! tune a run.
 
@@ -144,7 +144,7 @@ async fn schemathesis_finds_nothing_and_errors_append_nothing() {
         .ok()
         .filter(|p| !p.is_empty())
     else {
-        println!("skipped: RESTOCK_TEST_PYTHON not set (scripts/test sets it)");
+        common::cannot_run("RESTOCK_TEST_PYTHON is not set");
         return;
     };
     let schemathesis = PathBuf::from(&python).with_file_name("schemathesis");

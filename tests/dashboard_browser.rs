@@ -189,10 +189,7 @@ async fn expectations(app: &TestApp) -> Expected {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_dashboard_works_in_a_real_browser() {
     if let Some(why) = missing_tools().await {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("browser tests cannot run: {why}");
-        }
-        eprintln!("SKIPPED: browser tests cannot run: {why} (./scripts/test installs it)");
+        common::cannot_run(&format!("browser tests: {why}"));
         return;
     }
     let app = TestApp::start(Backend::Postgres).await;

@@ -38,11 +38,8 @@ async fn model_server() -> Option<ModelServer> {
         std::env::var("RESTOCK_TEST_LLM_GGUF"),
     ) {
         (Ok(p), Ok(g)) => (p, g),
-        _ if std::env::var("CI").is_ok() => {
-            panic!("RESTOCK_TEST_LLM_PYTHON / RESTOCK_TEST_LLM_GGUF unset under CI: scripts/test sets them")
-        }
         _ => {
-            eprintln!("skipped: RESTOCK_TEST_LLM_PYTHON not set (scripts/test sets it)");
+            common::cannot_run("RESTOCK_TEST_LLM_PYTHON / RESTOCK_TEST_LLM_GGUF are not set");
             return None;
         }
     };

@@ -4,7 +4,7 @@
 //! tests/python/mcp_client.py; this test seeds the tenant, runs it and asserts it passed.
 //!
 //! `scripts/test` creates the virtual environment and sets `RESTOCK_TEST_PYTHON`; without it
-//! (a bare `cargo test`) this test says it was skipped, and tests/mcp.rs still checks MCP.
+//! (a bare `cargo test`) this test says it was skipped (under `CI=true` it fails), and tests/mcp.rs still checks MCP.
 
 mod common;
 
@@ -47,7 +47,7 @@ async fn run_client(python: &str, args: &[&str]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_official_python_client_over_http_and_stdio() {
     let Some(python) = python() else {
-        println!("skipped: RESTOCK_TEST_PYTHON not set (scripts/test sets it)");
+        common::cannot_run("RESTOCK_TEST_PYTHON is not set");
         return;
     };
     let app = TestApp::start(Backend::Postgres).await;
