@@ -1635,10 +1635,8 @@ fn manager_table(today: chrono::NaiveDate) -> Vec<(&'static str, &'static str, E
     let thirty = (d(29), today);
     let seven = (d(6), today);
     let sunday = monday + ChronoDuration::days(6);
-    let dec3 = chrono::NaiveDate::from_ymd_opt(2026, 12, 3)
-        .filter(|x| *x <= today)
-        .unwrap_or(d(4));
-    let _ = dec3;
+    // Days of the test clock's month (TEST_START is 2026-12-07).
+    let dec = |day: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, day).expect("a December day");
     vec![
         // Units sold over a period, one product.
         (
@@ -2233,6 +2231,58 @@ fn manager_table(today: chrono::NaiveDate) -> Vec<(&'static str, &'static str, E
             "contei 30 cafes",
             "pt",
             Propose("count_stock", "COFFEE", "counted", 30),
+        ),
+        // Other ways of asking.
+        (
+            "mugs sold in November?",
+            "en",
+            Sold(Some("MUG"), last_month.0, last_month.1),
+        ),
+        (
+            "how much bread did we sell between 1 and 5 December?",
+            "en",
+            Sold(Some("BREAD"), dec(1), dec(5)),
+        ),
+        (
+            "What's selling best?",
+            "en",
+            First("BREAD", thirty.0, thirty.1),
+        ),
+        (
+            "top 5 products this month",
+            "en",
+            First("BREAD", this_month.0, this_month.1),
+        ),
+        ("How long until we run out of milk?", "en", Outlook("MILK")),
+        (
+            "do we have enough milk for the week?",
+            "en",
+            Outlook("MILK"),
+        ),
+        (
+            "Who sells us coffee?",
+            "en",
+            Supplier("COFFEE", Some("Aurora")),
+        ),
+        (
+            "de quem compramos café?",
+            "pt",
+            Supplier("COFFEE", Some("Aurora")),
+        ),
+        (
+            "stop the milk order",
+            "en",
+            ProposeRefill("cancel_refill", "MILK"),
+        ),
+        (
+            "a entrega do leite chegou",
+            "pt",
+            ProposeRefill("receive_refill", "MILK"),
+        ),
+        (
+            "we just got 20 bags of coffee",
+            "en",
+            Propose("receive_stock", "COFFEE", "quantity", 20),
         ),
         // Unknown products: said so, never a figure.
         ("how many caviar did we sell last month?", "en", Unknown),

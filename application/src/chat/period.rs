@@ -205,6 +205,27 @@ pub fn parse(words: &[String], today: NaiveDate) -> Option<DateRange> {
             }
         }
     }
+    // "between 1 and 5 december", "de 1 a 5 de dezembro": the first day takes the second's month.
+    for i in 0..words.len() {
+        let Some(first) = words[i]
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=31).contains(d))
+        else {
+            continue;
+        };
+        if !matches!(at(i + 1), "and" | "to" | "a" | "e" | "until" | "ate" | "-") {
+            continue;
+        }
+        if let Some((end, _)) = date_at(words, i + 2, today) {
+            if let Some(start) = end.with_day(first).filter(|s| *s <= end) {
+                return Some(DateRange {
+                    from: start,
+                    to: end,
+                });
+            }
+        }
+    }
     // An explicit date.
     for i in 0..words.len() {
         if let Some((d, _)) = date_at(words, i, today) {
@@ -333,6 +354,25 @@ pub fn parse(words: &[String], today: NaiveDate) -> Option<DateRange> {
             return Some(DateRange::day(latest(day, today)));
         }
     }
+    // A month by name alone ("in November", "em novembro"): the latest one not after today,
+    // whole. Ambiguous short names (`mar`, `set`, `out`, `may`, `mai`) only in full.
+    for w in words {
+        if w.len() < 4 || matches!(w.as_str(), "sept") {
+            continue;
+        }
+        if let Some(m) = month(w) {
+            let year = if m <= today.month() {
+                today.year()
+            } else {
+                today.year() - 1
+            };
+            let first = NaiveDate::from_ymd_opt(year, m, 1)?;
+            return Some(DateRange {
+                from: first,
+                to: last_of_month(first),
+            });
+        }
+    }
     None
 }
 
@@ -405,6 +445,15 @@ mod tests {
             range("from 2026-12-01 to 2026-12-05"),
             r("2026-12-01", "2026-12-05")
         );
+        assert_eq!(
+            range("between 1 and 5 december"),
+            r("2026-12-01", "2026-12-05")
+        );
+        assert_eq!(range("de 2 a 6 de novembro"), r("2026-11-02", "2026-11-06"));
+        assert_eq!(range("sold in november"), r("2026-11-01", "2026-11-30"));
+        assert_eq!(range("em outubro"), r("2026-10-01", "2026-10-31"));
+        assert_eq!(range("in march"), r("2026-03-01", "2026-03-31"));
+        assert_eq!(range("em dezembro"), r("2026-12-01", "2026-12-31"));
         assert_eq!(range("31/02"), None);
         assert_eq!(range("how much milk do we have"), None);
     }

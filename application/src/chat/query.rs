@@ -139,7 +139,13 @@ fn ask(w: &[String]) -> Option<Ask> {
     let n = quantity(w);
 
     // Changes, proposed only.
-    if has(w, &["cancel", "cancele", "cancelar", "cancela", "cancelem"]) {
+    if has(
+        w,
+        &[
+            "cancel", "cancele", "cancelar", "cancela", "cancelem", "anule", "anular", "stop",
+            "desista",
+        ],
+    ) {
         return Some(Ask::Propose {
             change: Change::CancelRefill,
         });
@@ -178,8 +184,20 @@ fn ask(w: &[String]) -> Option<Ask> {
             "entreg",
         ],
     );
-    // "pedidos recebidos" lists received refills; "chegaram 10 do pedido" reports a delivery.
-    if refill && (receive_verb || (received && n.is_some() && !question)) {
+    // "pedidos recebidos" lists received refills; "chegaram 10 do pedido" and "the coffee
+    // delivery arrived" report one.
+    let arrived = has(
+        w,
+        &[
+            "arrived",
+            "came",
+            "chegou",
+            "chegaram",
+            "delivered",
+            "entregue",
+        ],
+    );
+    if refill && (receive_verb || ((received && n.is_some()) || arrived) && !question) {
         return Some(Ask::Propose {
             change: Change::ReceiveRefill { quantity: n },
         });
@@ -222,6 +240,7 @@ fn ask(w: &[String]) -> Option<Ask> {
     }
 
     // Measures.
+    let who = has(w, &["who", "whom", "quem"]);
     if starts(
         w,
         &[
@@ -230,12 +249,14 @@ fn ask(w: &[String]) -> Option<Ask> {
             "fornec",
             "vendor",
             "provider",
+            "provid",
             "distribuid",
         ],
-    ) {
+    ) || (who && (sells(w) || starts(w, &["buy", "compr", "vend"])))
+    {
         return Some(Ask::Supplier);
     }
-    if has(w, &["who", "quem"])
+    if who
         || (starts(w, &["chang", "alter", "mud", "mexeu", "mexer"]) && has(w, &["what", "que"]))
         || starts(w, &["timeline", "audit", "historico"])
     {
@@ -254,6 +275,12 @@ fn ask(w: &[String]) -> Option<Ask> {
             && has(w, &["will", "going", "when"]))
         || (has(w, &["ficar", "fica", "ficaremos", "ficamos"]) && has(w, &["sem"]));
     let how_many_days = has(w, &["how", "quantos", "quantas"]) && has(w, &["days", "dias"]);
+    // "do we have enough milk for the week?", "will the bread last until friday?": cover.
+    if has(w, &["enough", "suficiente", "aguenta", "aguentar"])
+        || (has(w, &["will", "vai"]) && starts(w, &["last", "dur"]))
+    {
+        return Some(Ask::DaysOfCover);
+    }
     if runs_out && !how_many_days {
         return Some(Ask::RunOut);
     }
@@ -302,11 +329,15 @@ fn ask(w: &[String]) -> Option<Ask> {
             "reabastec",
             "pedir",
             "order",
+            "reorder",
+            "reabastecer",
         ],
     );
     if (has(w, &["when", "quando"]) && buy)
-        || (has(w, &["best", "melhor", "cheapest", "barato"])
-            && has(w, &["day", "dia", "time", "hora", "momento"]))
+        || (has(
+            w,
+            &["best", "melhor", "cheapest", "barato", "good", "bom", "boa"],
+        ) && has(w, &["day", "dia", "time", "hora", "momento"]))
         || has(w, &["should", "devo", "deveria", "vale"]) && buy
     {
         return Some(Ask::WhenToBuy);
@@ -319,13 +350,47 @@ fn ask(w: &[String]) -> Option<Ask> {
     ) {
         return Some(Ask::PriceAhead);
     }
-    let sold = sells(w) || has(w, &["sellers", "seller", "moving"]);
+    // "top 5 products this month", "our slowest movers": a ranking by units sold.
+    let ranked_items = has(
+        w,
+        &[
+            "products", "items", "produtos", "itens", "product", "produto",
+        ],
+    ) && has(w, &["top", "best", "worst", "bottom", "melhores", "piores"]);
+    let sold = sells(w)
+        || has(
+            w,
+            &[
+                "sellers",
+                "seller",
+                "moving",
+                "mover",
+                "movers",
+                "saida",
+                "encalhado",
+                "encalhados",
+                "parados",
+            ],
+        )
+        || ranked_items;
     if sold {
         let worst = has(
             w,
             &[
-                "worst", "least", "menos", "pior", "piores", "slowest", "lowest", "fewest",
+                "worst",
+                "least",
+                "menos",
+                "pior",
+                "piores",
+                "slowest",
+                "lowest",
+                "fewest",
                 "bottom",
+                "slow",
+                "parado",
+                "parados",
+                "encalhado",
+                "encalhados",
             ],
         );
         let best = has(
@@ -916,6 +981,51 @@ mod tests {
         assert_eq!(
             q("chegaram 10 do pedido de café"),
             propose(Change::ReceiveRefill { quantity: Some(10) })
+        );
+    }
+
+    #[test]
+    fn other_ways_people_ask() {
+        for (s, want) in [
+            ("What were our sales yesterday?", Ask::UnitsSold),
+            ("sold in November?", Ask::UnitsSold),
+            ("What's selling best?", TOP),
+            ("top 5 products this month", TOP),
+            ("which are our slowest movers", BOTTOM),
+            ("quais produtos estão encalhados?", BOTTOM),
+            ("How long until we run out of milk?", Ask::RunOut),
+            ("Will the bread last until Friday?", Ask::DaysOfCover),
+            ("do we have enough milk for the week?", Ask::DaysOfCover),
+            ("quantos dias o leite aguenta?", Ask::DaysOfCover),
+            ("When should we reorder milk?", Ask::WhenToBuy),
+            ("is it a good time to buy coffee?", Ask::WhenToBuy),
+            ("Who sells us coffee?", Ask::Supplier),
+            ("de quem compramos café?", Ask::Supplier),
+            ("who provides the milk", Ask::Supplier),
+            ("Who made the last change to milk?", Ask::WhoChanged),
+        ] {
+            assert_eq!(q(s), Some(want), "{s}");
+        }
+        assert_eq!(q("stop the milk order"), propose(Change::CancelRefill));
+        assert_eq!(q("anule o pedido de café"), propose(Change::CancelRefill));
+        assert_eq!(
+            q("the coffee delivery arrived"),
+            propose(Change::ReceiveRefill { quantity: None })
+        );
+        assert_eq!(
+            q("we just got 20 bags of coffee"),
+            propose(Change::Receive { quantity: 20 })
+        );
+        assert_eq!(
+            q("there are actually 15 mugs"),
+            propose(Change::Count { counted: 15 })
+        );
+        assert!(
+            !matches!(
+                q("did the coffee delivery arrive?"),
+                Some(Ask::Propose { .. })
+            ),
+            "a question about a delivery proposes nothing"
         );
     }
 
