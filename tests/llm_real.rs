@@ -61,8 +61,11 @@ async fn model_server() -> Option<ModelServer> {
             "127.0.0.1",
             "--port",
             &port.to_string(),
+            // The chat offers every tool (19, about 11,000 characters of schemas: some 3,000
+            // tokens before the question); 4,096 left too little for a tool round's results.
+            // SmolLM2 was trained on 8,192.
             "--n_ctx",
-            "4096",
+            "8192",
             "--verbose",
             "false",
         ])
