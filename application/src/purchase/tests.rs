@@ -116,7 +116,7 @@ fn order_by_is_the_last_day_an_order_arrives_before_stock_falls_short() {
 
 #[test]
 fn finds_the_weekly_promotion_day_when_it_comes_before_order_by() {
-    for (seed, offset) in (0..28).map(|i| (i as u64 + 1, i)) {
+    for (seed, offset) in (0..28u64).map(|i| (i + 1, i)) {
         let today = day(offset);
         let prices = promotion(seed, today);
         let (forecast, plan) = plan_prices(&prices, today, &plenty()).expect("a plan");
