@@ -256,9 +256,12 @@ impl Asker<'_> {
         let expect = |cond: bool, what: String| if cond { Ok(()) } else { Err(what) };
         expect(turn["lang"] == lang, format!("lang {}", turn["lang"]))?;
         expect(turn["answered_by"] == "interpreter", "answered_by".into())?;
+        // An answer that states no figure (an unknown product, the help) calls no tool; every
+        // other lists the calls its figures come from.
+        let states_nothing = matches!(check, Check::Unknown | Check::Help);
         expect(
-            turn["tool_calls"].as_array().is_some_and(|c| !c.is_empty()),
-            "no tool calls".into(),
+            turn["tool_calls"].as_array().is_some_and(|c| c.is_empty() == states_nothing),
+            format!("tool calls {}", turn["tool_calls"]),
         )?;
         let has = |n: i64| {
             text.split(|c: char| !c.is_ascii_digit())

@@ -368,7 +368,7 @@ async fn every_failure_falls_back_to_the_interpreter_with_its_reason(backend: Ba
             "{reason}: the interpreter's answer states the stock: {turn}"
         );
         assert_eq!(
-            turn["tool_calls"][0]["name"], "list_products",
+            turn["tool_calls"][0]["name"], "check_stock",
             "{reason}: the turn lists the interpreter's calls"
         );
         assert_eq!(stub.calls() - before, requests, "{reason}: requests sent");

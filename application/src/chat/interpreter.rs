@@ -313,27 +313,49 @@ struct Candidate {
     score: f64,
 }
 
-fn score_products(words: &[String], items: &[Value]) -> Vec<Candidate> {
-    let asked: Vec<&String> = words.iter().filter(|w| !text::is_stop_word(w)).collect();
-    let mut found: Vec<Candidate> = items
+fn score_products(words: &[String], catalog: &[(String, String)]) -> Vec<Candidate> {
+    // Each question word's forms and stems once, then each product word's stems once.
+    let asked: Vec<(String, Vec<(String, [String; 2])>)> = words
         .iter()
-        .filter_map(|p| {
-            let sku = p["sku"].as_str()?.to_owned();
-            let name = p["name"].as_str()?.to_owned();
-            let sku_folded = text::fold(&sku).trim().to_owned();
-            let name_words = text::words(&text::fold(&name));
+        .filter(|w| !text::is_stop_word(w))
+        .map(|w| {
+            let forms = text::variants(w)
+                .into_iter()
+                .map(|v| {
+                    let stems = text::stems(&v);
+                    (v, stems)
+                })
+                .collect();
+            (w.clone(), forms)
+        })
+        .collect();
+    let mut found: Vec<Candidate> = catalog
+        .iter()
+        .filter_map(|(sku, name)| {
+            let sku_folded = text::fold(sku).trim().to_owned();
+            let name_words: Vec<(String, [String; 2])> = text::words(&text::fold(name))
+                .into_iter()
+                .map(|n| {
+                    let stems = text::stems(&n);
+                    (n, stems)
+                })
+                .collect();
             let mut score = 0.0_f64;
-            for q in &asked {
-                if **q == sku_folded {
+            for (q, forms) in &asked {
+                if *q == sku_folded {
                     score = score.max(1.5);
                 }
-                for word in text::variants(q) {
-                    for n in &name_words {
-                        score = score.max(text::word_score(&word, n));
+                for (word, word_stems) in forms {
+                    for (n, n_stems) in &name_words {
+                        score = score.max(text::word_score_stemmed(word, word_stems, n, n_stems));
                     }
                 }
             }
-            (score > 0.0).then_some(Candidate { sku, name, score })
+            (score > 0.0).then(|| Candidate {
+                sku: sku.clone(),
+                name: name.clone(),
+                score,
+            })
         })
         .collect();
     found.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.sku.cmp(&b.sku)));
@@ -341,21 +363,20 @@ fn score_products(words: &[String], items: &[Value]) -> Vec<Candidate> {
 }
 
 /// Names like the unknown word, for "did you mean".
-fn suggestions(words: &[String], items: &[Value]) -> Vec<String> {
+fn suggestions(words: &[String], catalog: &[(String, String)]) -> Vec<String> {
     let asked: Vec<&String> = words.iter().filter(|w| !text::is_stop_word(w)).collect();
-    let mut scored: Vec<(f64, String)> = items
+    let mut scored: Vec<(f64, String)> = catalog
         .iter()
-        .filter_map(|p| {
-            let name = p["name"].as_str()?.to_owned();
-            let folded = text::fold(&name);
+        .map(|(_, name)| {
+            let folded = text::fold(name);
             let best = asked
                 .iter()
                 .map(|q| strsim::jaro_winkler(q, folded.trim()))
                 .fold(0.0, f64::max);
-            Some((best, name))
+            (best, name.clone())
         })
         .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     scored.into_iter().take(3).map(|(_, n)| n).collect()
 }
 
@@ -437,7 +458,7 @@ const HELP_PT: &str = "Posso dizer: o estoque de um produto (\"quanto leite temo
 fn unknown_product(
     lang: Lang,
     words: &[String],
-    items: &[Value],
+    items: &[(String, String)],
     unknown_words: &[&String],
     calls: Vec<ToolCallView>,
     ctx: &Context,
@@ -491,14 +512,11 @@ pub async fn answer(
     };
 
     let detected = detect(&words, number.is_some());
-    // Names are matched against the tenant's own products, read through the tool layer.
-    let catalog = session
-        .call(
-            "list_products",
-            json!({ "limit": crate::tools::request::MAX_LIMIT }),
-        )
-        .await?;
-    let items = catalog["items"].as_array().cloned().unwrap_or_default();
+    // Names are matched against all of the tenant's own products (sku and name only, through
+    // the tool layer; not a tool call of the turn, since no figure comes from it). Reading 500
+    // whole product rows as a tool result here was most of every question's time, and left
+    // the 501st product unknown.
+    let items = tools.product_names(caller).await?;
     let candidates = score_products(&words, &items);
     let named = candidates.first().map(|c| (c.sku.clone(), c.name.clone()));
     let unknown_words: Vec<&String> = words
@@ -544,10 +562,10 @@ pub async fn answer(
             None if q.ask.needs_product() => prev.sku.as_ref().and_then(|sku| {
                 items
                     .iter()
-                    .find(|p| p["sku"].as_str() == Some(sku))
-                    .map(|p| Target {
+                    .find(|(s, _)| s == sku)
+                    .map(|(sku, name)| Target {
                         sku: sku.clone(),
-                        name: p["name"].as_str().unwrap_or(sku).to_owned(),
+                        name: name.clone(),
                     })
             }),
             None => None,

@@ -53,6 +53,10 @@ pub trait ReadModels: Send + Sync + 'static {
         sku: &Sku,
     ) -> Result<Option<ProductView>, StoreError>;
 
+    /// Every product's (sku, name), by sku: what linking a question's words to products needs,
+    /// without the rest of each row.
+    async fn product_names(&self, tenant: &TenantId) -> Result<Vec<(String, String)>, StoreError>;
+
     /// Ledger rows after `after_version`, oldest first.
     async fn movements(
         &self,

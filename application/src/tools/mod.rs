@@ -154,6 +154,15 @@ impl Tools {
         }
     }
 
+    /// The caller's products as (sku, name), for linking a question's words to products. Not
+    /// a tool: it states no figure, so the chat does not list it among a turn's tool calls.
+    pub async fn product_names(
+        &self,
+        caller: &ToolCaller,
+    ) -> Result<Vec<(String, String)>, ToolError> {
+        Ok(self.read_models.product_names(&caller.tenant).await?)
+    }
+
     /// The tools this caller may see and call.
     pub fn list(&self, caller: &ToolCaller) -> Vec<ToolSpec> {
         catalog(caller.may_write)

@@ -139,6 +139,22 @@ pub async fn get(
 
 /// A page of products ordered by sku, after the `after` sku (the cursor), optionally only those
 /// below (or not below) their minimum and those whose name or sku contains `text` (any case).
+/// Every product's (sku, name) of the tenant, by sku.
+pub async fn names(tx: &mut DbTx, tenant: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Name {
+        sku: String,
+        name: String,
+    }
+    let rows: Vec<Name> = crate::fetch_all!(
+        tx,
+        Name,
+        "SELECT sku, name FROM products WHERE tenant_id = $1 ORDER BY sku",
+        tenant
+    )?;
+    Ok(rows.into_iter().map(|r| (r.sku, r.name)).collect())
+}
+
 pub async fn list(
     tx: &mut DbTx,
     tenant: &str,

@@ -70,6 +70,13 @@ impl ReadModels for SqlReadModels {
         )))
     }
 
+    async fn product_names(&self, tenant: &TenantId) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(read!(self, tenant, |tx| products::names(
+            &mut tx,
+            tenant.as_str()
+        )))
+    }
+
     async fn movements(
         &self,
         tenant: &TenantId,
