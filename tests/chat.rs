@@ -260,7 +260,9 @@ impl Asker<'_> {
         // other lists the calls its figures come from.
         let states_nothing = matches!(check, Check::Unknown | Check::Help);
         expect(
-            turn["tool_calls"].as_array().is_some_and(|c| c.is_empty() == states_nothing),
+            turn["tool_calls"]
+                .as_array()
+                .is_some_and(|c| c.is_empty() == states_nothing),
             format!("tool calls {}", turn["tool_calls"]),
         )?;
         let has = |n: i64| {

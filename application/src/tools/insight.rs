@@ -165,6 +165,8 @@ pub struct Outlook {
     /// The minimum, and the stock projected per day (on hand going forward, the open refill
     /// added on its expected day), for the chart of projected stock.
     pub min_stock: Option<i64>,
+    /// Only for an outlook of one product.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub projection: Vec<ProjectedDay>,
 }
 

@@ -205,8 +205,14 @@ async fn sales_summary(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<SalesSummary, ToolError> {
-    let products = named_products(tools, tenant, sku).await?;
-    sales(tools, tenant, &products, from, to).await
+    let names = match sku {
+        Some(sku) => {
+            let p = product_by_sku(tools, tenant, sku).await?;
+            vec![(p.sku, p.name)]
+        }
+        None => tools.read_models.product_names(tenant).await?,
+    };
+    sales(tools, tenant, &names, from, to).await
 }
 
 async fn rank_products(
@@ -218,14 +224,14 @@ async fn rank_products(
     to: Option<NaiveDate>,
     limit: i64,
 ) -> Result<Ranking, ToolError> {
-    let products = named_products(tools, tenant, None).await?;
     let today = tools.commands.clock().now().date_naive();
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     Ok(match metric {
         RankMetric::UnitsSold => {
             let to = to.unwrap_or(today);
             let from = from.unwrap_or(to - Duration::days(DEFAULT_RANK_DAYS - 1));
-            let summary = sales(tools, tenant, &products, from, to).await?;
+            let names = tools.read_models.product_names(tenant).await?;
+            let summary = sales(tools, tenant, &names, from, to).await?;
             let values = summary
                 .products
                 .into_iter()
@@ -234,6 +240,7 @@ async fn rank_products(
             insight::rank(metric, order, Some((from, to)), values, limit)
         }
         RankMetric::DaysOfCover => {
+            let products = named_products(tools, tenant, None).await?;
             // A product that sells nothing has no cover to rank: it is left out.
             let values = outlooks(tools, tenant, &products, today)
                 .await?
@@ -352,32 +359,23 @@ async fn named_products(
     }
 }
 
-fn skus_of(products: &[Product]) -> Vec<Sku> {
-    products
-        .iter()
-        .filter_map(|p| Sku::parse(&p.sku).ok())
-        .collect()
-}
-
+/// Units sold over `[from, to]` by the products `names` lists as (sku, name).
 async fn sales(
     tools: &Tools,
     tenant: &TenantId,
-    products: &[Product],
+    names: &[(String, String)],
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<SalesSummary, ToolError> {
-    let demand: HashMap<Sku, Vec<DemandDay>> = tools
-        .demand
-        .demand(tenant, &skus_of(products), from)
-        .await?;
+    let skus: Vec<Sku> = names
+        .iter()
+        .filter_map(|(s, _)| Sku::parse(s).ok())
+        .collect();
+    let demand: HashMap<Sku, Vec<DemandDay>> = tools.demand.demand(tenant, &skus, from).await?;
     let by_sku: HashMap<&str, &Vec<DemandDay>> =
         demand.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let names: Vec<(String, String)> = products
-        .iter()
-        .map(|p| (p.sku.clone(), p.name.clone()))
-        .collect();
     let lookup = |sku: &str| by_sku.get(sku).map(|days| (*days).clone());
-    Ok(insight::sales_summary(&names, &lookup, from, to))
+    Ok(insight::sales_summary(names, &lookup, from, to))
 }
 
 async fn outlooks(
@@ -410,12 +408,19 @@ async fn outlooks(
         },
         _ => tools.forecasts.forecast_days(tenant).await?,
     };
+    let one = products.len() == 1;
     Ok(products
         .iter()
         .map(|product| {
             let forecast = days.get(&product.sku).map(Vec::as_slice);
             let refill = open.get(product.sku.as_str()).copied();
-            insight::outlook(product, forecast, refill, today)
+            let mut outlook = insight::outlook(product, forecast, refill, today);
+            // The day-by-day projection is a chart's, of one product; for a thousand it was
+            // most of the answer's size (28 points each), stored with every chat turn.
+            if !one {
+                outlook.projection.clear();
+            }
+            outlook
         })
         .collect())
 }
