@@ -33,6 +33,22 @@ pub trait DemandReader: Send + Sync + 'static {
         skus: &[Sku],
         since: NaiveDate,
     ) -> Result<HashMap<Sku, Vec<DemandDay>>, StoreError>;
+    /// Every product's units and days out of stock over `[from, to]` (both inclusive), summed
+    /// by the store, keyed by sku; products with no day in it are absent. A sales question
+    /// about a thousand products reads a thousand rows instead of every day of each.
+    async fn totals(
+        &self,
+        tenant: &TenantId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<HashMap<String, DemandTotal>, StoreError>;
+}
+
+/// Units of demand and days out of stock of one product over a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DemandTotal {
+    pub units: i64,
+    pub stockout_days: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

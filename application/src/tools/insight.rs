@@ -6,12 +6,13 @@
 //! person is shown (two decimals for rates, one for days), so that the chat, MCP and an LLM
 //! state the same numbers the tool returned.
 
-use crate::ports::{DemandDay, ForecastPoint};
+use crate::ports::{DemandTotal, ForecastPoint};
 use crate::product_view::ProductView;
 use crate::views::RefillView;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use restock_domain::{Decider, ProductEvent};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// `sales_summary`: units sold per product over `[from, to]`, both days inclusive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,12 +40,12 @@ fn round(x: f64, decimals: i32) -> f64 {
     (x * scale).round() / scale
 }
 
-/// Units over `[from, to]` from each product's demand days (sales, confirmed reservations and
-/// imported history alike, as the daily-demand projection counts them). A product with no day
-/// in the period sold 0.
+/// Units over `[from, to]` from each product's demand totals (sales, confirmed reservations
+/// and imported history alike, as the daily-demand projection counts them). A product with no
+/// day in the period sold 0.
 pub fn sales_summary(
     products: &[(String, String)],
-    demand: &dyn Fn(&str) -> Option<Vec<DemandDay>>,
+    totals: &HashMap<String, DemandTotal>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> SalesSummary {
@@ -52,19 +53,14 @@ pub fn sales_summary(
     let rows: Vec<ProductSales> = products
         .iter()
         .map(|(sku, name)| {
-            let in_period: Vec<DemandDay> = demand(sku)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|d| d.date >= from && d.date <= to)
-                .collect();
-            let units = in_period.iter().map(|d| d.quantity).sum::<i64>();
+            let total = totals.get(sku).copied().unwrap_or_default();
             ProductSales {
                 sku: sku.clone(),
                 name: name.clone(),
-                units,
+                units: total.units,
                 days,
-                daily_average: round(units as f64 / days.max(1) as f64, 2),
-                stockout_days: in_period.iter().filter(|d| d.censored).count() as i64,
+                daily_average: round(total.units as f64 / days.max(1) as f64, 2),
+                stockout_days: total.stockout_days,
             }
         })
         .collect();
@@ -337,32 +333,20 @@ mod tests {
         s.parse().expect("a date")
     }
 
-    fn day(date: &str, quantity: i64, censored: bool) -> DemandDay {
-        DemandDay {
-            date: d(date),
-            quantity,
-            censored,
-        }
-    }
-
     #[test]
-    fn a_summary_counts_both_ends_and_products_without_sales() {
+    fn a_summary_averages_over_every_day_and_counts_products_without_sales() {
         let products = vec![
             ("MUG".to_owned(), "Mug".to_owned()),
             ("TEA".to_owned(), "Tea".to_owned()),
         ];
-        let demand = |sku: &str| {
-            (sku == "MUG").then(|| {
-                vec![
-                    day("2026-11-30", 100, false),
-                    day("2026-12-01", 3, false),
-                    day("2026-12-03", 4, true),
-                    day("2026-12-07", 5, false),
-                    day("2026-12-08", 100, false),
-                ]
-            })
-        };
-        let s = sales_summary(&products, &demand, d("2026-12-01"), d("2026-12-07"));
+        let totals = HashMap::from([(
+            "MUG".to_owned(),
+            DemandTotal {
+                units: 12,
+                stockout_days: 1,
+            },
+        )]);
+        let s = sales_summary(&products, &totals, d("2026-12-01"), d("2026-12-07"));
         assert_eq!(s.total_units, 12);
         assert_eq!(
             (

@@ -6,7 +6,6 @@ use super::insight::{
 };
 use super::request::{self, ProductRef};
 use super::{ToolCaller, ToolError, ToolRequest, Tools};
-use crate::ports::DemandDay;
 use crate::ports::{PageRequest, ProductFilter, StreamId};
 use crate::product_view::ProductView as Product;
 use crate::refill_audit::{refill_audit, AuditError};
@@ -359,7 +358,8 @@ async fn named_products(
     }
 }
 
-/// Units sold over `[from, to]` by the products `names` lists as (sku, name).
+/// Units sold over `[from, to]` by the products `names` lists as (sku, name), summed by the
+/// store (one row per product, not one per day).
 async fn sales(
     tools: &Tools,
     tenant: &TenantId,
@@ -367,15 +367,8 @@ async fn sales(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<SalesSummary, ToolError> {
-    let skus: Vec<Sku> = names
-        .iter()
-        .filter_map(|(s, _)| Sku::parse(s).ok())
-        .collect();
-    let demand: HashMap<Sku, Vec<DemandDay>> = tools.demand.demand(tenant, &skus, from).await?;
-    let by_sku: HashMap<&str, &Vec<DemandDay>> =
-        demand.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let lookup = |sku: &str| by_sku.get(sku).map(|days| (*days).clone());
-    Ok(insight::sales_summary(names, &lookup, from, to))
+    let totals = tools.demand.totals(tenant, from, to).await?;
+    Ok(insight::sales_summary(names, &totals, from, to))
 }
 
 async fn outlooks(

@@ -7,7 +7,7 @@
 
 use crate::{execute, fetch_all, Db, DbTx};
 use chrono::NaiveDate;
-use restock_application::ports::{DemandDay, DemandReader, StoreError};
+use restock_application::ports::{DemandDay, DemandReader, DemandTotal, StoreError};
 use restock_domain::{Sku, TenantId};
 use std::collections::HashMap;
 
@@ -315,5 +315,46 @@ impl DemandReader for SqlDemandReader {
             Db::Sqlite { read, .. } => demand_as_rows(read, tenant, skus, since).await,
         }
         .map_err(StoreError::new)
+    }
+
+    async fn totals(
+        &self,
+        tenant: &TenantId,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<HashMap<String, DemandTotal>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Total {
+            sku: String,
+            units: i64,
+            stockouts: i64,
+        }
+        let mut tx = self
+            .db
+            .begin_tenant_read(tenant.as_str())
+            .await
+            .map_err(StoreError::new)?;
+        let rows = fetch_all!(
+            &mut tx,
+            Total,
+            "SELECT sku, CAST(SUM(COALESCE(imported, 0) + sold) AS BIGINT) AS units, \
+                    CAST(SUM(CASE WHEN stockout THEN 1 ELSE 0 END) AS BIGINT) AS stockouts \
+             FROM daily_demand WHERE tenant_id = $1 AND day >= $2 AND day <= $3 GROUP BY sku",
+            tenant.as_str(),
+            from,
+            to
+        )
+        .map_err(StoreError::new)?;
+        tx.commit().await.map_err(StoreError::new)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let total = DemandTotal {
+                    units: r.units,
+                    stockout_days: r.stockouts,
+                };
+                (r.sku, total)
+            })
+            .collect())
     }
 }
