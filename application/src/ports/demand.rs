@@ -33,12 +33,14 @@ pub trait DemandReader: Send + Sync + 'static {
         skus: &[Sku],
         since: NaiveDate,
     ) -> Result<HashMap<Sku, Vec<DemandDay>>, StoreError>;
-    /// Every product's units and days out of stock over `[from, to]` (both inclusive), summed
-    /// by the store, keyed by sku; products with no day in it are absent. A sales question
-    /// about a thousand products reads a thousand rows instead of every day of each.
+    /// Units and days out of stock over `[from, to]` (both inclusive) of one product or every
+    /// product, summed by the store, keyed by sku; products with no day in it are absent. A
+    /// sales question about a thousand products reads a thousand rows instead of every day
+    /// of each.
     async fn totals(
         &self,
         tenant: &TenantId,
+        sku: Option<&Sku>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<HashMap<String, DemandTotal>, StoreError>;

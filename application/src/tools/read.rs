@@ -367,7 +367,11 @@ async fn sales(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<SalesSummary, ToolError> {
-    let totals = tools.demand.totals(tenant, from, to).await?;
+    let one = match names {
+        [(sku, _)] => Sku::parse(sku).ok(),
+        _ => None,
+    };
+    let totals = tools.demand.totals(tenant, one.as_ref(), from, to).await?;
     Ok(insight::sales_summary(names, &totals, from, to))
 }
 

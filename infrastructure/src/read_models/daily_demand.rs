@@ -320,6 +320,7 @@ impl DemandReader for SqlDemandReader {
     async fn totals(
         &self,
         tenant: &TenantId,
+        sku: Option<&Sku>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<HashMap<String, DemandTotal>, StoreError> {
@@ -334,16 +335,31 @@ impl DemandReader for SqlDemandReader {
             .begin_tenant_read(tenant.as_str())
             .await
             .map_err(StoreError::new)?;
-        let rows = fetch_all!(
-            &mut tx,
-            Total,
+        const SUMS: &str =
             "SELECT sku, CAST(SUM(COALESCE(imported, 0) + sold) AS BIGINT) AS units, \
                     CAST(SUM(CASE WHEN stockout THEN 1 ELSE 0 END) AS BIGINT) AS stockouts \
-             FROM daily_demand WHERE tenant_id = $1 AND day >= $2 AND day <= $3 GROUP BY sku",
-            tenant.as_str(),
-            from,
-            to
-        )
+             FROM daily_demand WHERE tenant_id = $1 AND day >= $2 AND day <= $3";
+        // One product reads its own days by the primary key; every product, by day
+        // (migration 0009).
+        let rows = match sku {
+            Some(sku) => fetch_all!(
+                &mut tx,
+                Total,
+                &format!("{SUMS} AND sku = $4 GROUP BY sku"),
+                tenant.as_str(),
+                from,
+                to,
+                sku.as_str()
+            ),
+            None => fetch_all!(
+                &mut tx,
+                Total,
+                &format!("{SUMS} GROUP BY sku"),
+                tenant.as_str(),
+                from,
+                to
+            ),
+        }
         .map_err(StoreError::new)?;
         tx.commit().await.map_err(StoreError::new)?;
         Ok(rows
