@@ -1,6 +1,6 @@
 //! The fuzzy parts of reading a question: accents, language, product names, numbers and times.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use rust_stemmers::{Algorithm, Stemmer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -680,29 +680,11 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
     Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
 }
 
-fn day(d: NaiveDate) -> Period {
-    Period {
-        from: day_start(d),
-        to: day_start(d + Duration::days(1)),
-    }
-}
-
-const WEEKDAYS: &[(&[&str], Weekday)] = &[
-    (&["monday", "segunda", "segunda-feira"], Weekday::Mon),
-    (&["tuesday", "terca", "terca-feira"], Weekday::Tue),
-    (&["wednesday", "quarta", "quarta-feira"], Weekday::Wed),
-    (&["thursday", "quinta", "quinta-feira"], Weekday::Thu),
-    (&["friday", "sexta", "sexta-feira"], Weekday::Fri),
-    (&["saturday", "sabado"], Weekday::Sat),
-    (&["sunday", "domingo"], Weekday::Sun),
-];
-
-/// "yesterday"/"ontem", "today"/"hoje", a weekday (the last one before today), "last week"/
-/// "semana passada" (the 7 days before now), "N days"/"N dias", or a date (`2026-11-20`,
-/// `20/11`, `20/11/2026`).
+/// The instants a question names, for the questions about a product's state and movements:
+/// an RFC 3339 instant ("milk at 2026-11-20T10:00:00Z"), or a period of whole days as
+/// [`super::period::parse`] reads it (its one home), from the first day's start to the end of
+/// the last, or to now when that is sooner.
 pub fn period(words: &[String], now: DateTime<Utc>) -> Option<Period> {
-    let today = now.date_naive();
-    let has = |w: &str| words.iter().any(|x| x == w);
     for w in words {
         if let Ok(at) = DateTime::parse_from_rfc3339(&w.to_uppercase()) {
             let at = at.with_timezone(&Utc);
@@ -711,57 +693,12 @@ pub fn period(words: &[String], now: DateTime<Utc>) -> Option<Period> {
                 to: at + Duration::seconds(1),
             });
         }
-        if let Ok(d) = NaiveDate::parse_from_str(w, "%Y-%m-%d") {
-            return Some(day(d));
-        }
-        if let Ok(d) = NaiveDate::parse_from_str(w, "%d/%m/%Y") {
-            return Some(day(d));
-        }
-        let parts: Vec<&str> = w.split('/').collect();
-        if parts.len() == 2 {
-            if let (Ok(dd), Ok(mm)) = (parts[0].parse::<u32>(), parts[1].parse::<u32>()) {
-                if let Some(d) = NaiveDate::from_ymd_opt(today.year(), mm, dd) {
-                    return Some(day(d));
-                }
-            }
-        }
     }
-    if has("yesterday") || has("ontem") {
-        return Some(day(today - Duration::days(1)));
-    }
-    if has("today") || has("hoje") {
-        return Some(Period {
-            from: day_start(today),
-            to: now,
-        });
-    }
-    if (has("last") || has("past") || has("ultima") || has("passada"))
-        && (has("week") || has("semana"))
-    {
-        return Some(Period {
-            from: now - Duration::days(7),
-            to: now,
-        });
-    }
-    if let Some(i) = words.iter().position(|w| w == "days" || w == "dias") {
-        if let Some(n) = i.checked_sub(1).and_then(|j| words[j].parse::<i64>().ok()) {
-            if (1..=366).contains(&n) {
-                return Some(Period {
-                    from: now - Duration::days(n),
-                    to: now,
-                });
-            }
-        }
-    }
-    for (names, weekday) in WEEKDAYS {
-        if names.iter().any(|n| has(n)) {
-            let back =
-                (7 + today.weekday().num_days_from_monday() - weekday.num_days_from_monday()) % 7;
-            let back = if back == 0 { 7 } else { back };
-            return Some(day(today - Duration::days(i64::from(back))));
-        }
-    }
-    None
+    let days = super::period::parse(words, now.date_naive())?;
+    Some(Period {
+        from: day_start(days.from),
+        to: day_start(days.to + Duration::days(1)).min(now),
+    })
 }
 
 #[cfg(test)]
@@ -812,7 +749,15 @@ mod tests {
         assert_eq!(monday.from.date_naive().to_string(), "2026-11-23");
         let y = period(&w("ontem"), now).unwrap();
         assert_eq!(y.from.date_naive().to_string(), "2026-11-24");
-        assert_eq!(period(&w("last week"), now).unwrap().to, now);
+        // Last week is Monday to Sunday, before this one.
+        let last = period(&w("last week"), now).unwrap();
+        assert_eq!(last.from.date_naive().to_string(), "2026-11-16");
+        assert_eq!(last.to.date_naive().to_string(), "2026-11-23");
+        assert_eq!(
+            period(&w("today"), now).unwrap().to,
+            now,
+            "today runs to now"
+        );
         assert!(period(&w("how much milk"), now).is_none());
     }
 }
