@@ -313,9 +313,12 @@ struct Candidate {
     score: f64,
 }
 
+/// A word and its stems in both languages.
+type Stemmed = (String, [String; 2]);
+
 fn score_products(words: &[String], catalog: &[(String, String)]) -> Vec<Candidate> {
     // Each question word's forms and stems once, then each product word's stems once.
-    let asked: Vec<(String, Vec<(String, [String; 2])>)> = words
+    let asked: Vec<(String, Vec<Stemmed>)> = words
         .iter()
         .filter(|w| !text::is_stop_word(w))
         .map(|w| {
@@ -333,7 +336,7 @@ fn score_products(words: &[String], catalog: &[(String, String)]) -> Vec<Candida
         .iter()
         .filter_map(|(sku, name)| {
             let sku_folded = text::fold(sku).trim().to_owned();
-            let name_words: Vec<(String, [String; 2])> = text::words(&text::fold(name))
+            let name_words: Vec<Stemmed> = text::words(&text::fold(name))
                 .into_iter()
                 .map(|n| {
                     let stems = text::stems(&n);
