@@ -151,13 +151,21 @@ fn ask(w: &[String]) -> Option<Ask> {
         });
     }
     if let Some(counted) = n {
-        if starts(
-            w,
-            &[
-                "count", "contamos", "contei", "contagem", "contad", "recont",
-            ],
-        ) || (has(w, &["actually", "really", "verdade"])
-            && has(w, &["there", "are", "ha", "temos"]))
+        // "set coffee stock to 40", "acertar o estoque do leite para 25": a count, unless it
+        // is the minimum being set.
+        let adjust = (starts(w, &["adjust", "ajust", "acert", "correct", "corrig"])
+            || (has(w, &["set", "defina", "definir", "coloque"])
+                && has(w, &["stock", "estoque", "inventory"])))
+            && !starts(w, &["minim", "reorder"]);
+        if adjust
+            || starts(
+                w,
+                &[
+                    "count", "contamos", "contei", "contagem", "contad", "recont",
+                ],
+            )
+            || (has(w, &["actually", "really", "verdade"])
+                && has(w, &["there", "are", "ha", "temos"]))
         {
             return Some(Ask::Propose {
                 change: Change::Count { counted },
@@ -313,6 +321,7 @@ fn ask(w: &[String]) -> Option<Ask> {
         return Some(Ask::DaysOfCover);
     }
     if (has(w, &["how", "quanto"]) && has(w, &["long", "tempo"]) && starts(w, &["last", "dur"]))
+        || (has(w, &["when", "quando", "until", "ate"]) && starts(w, &["dur", "lasts"]))
         || starts(w, &["cobertura"])
     {
         return Some(Ask::DaysOfCover);
@@ -338,7 +347,19 @@ fn ask(w: &[String]) -> Option<Ask> {
             w,
             &["best", "melhor", "cheapest", "barato", "good", "bom", "boa"],
         ) && has(w, &["day", "dia", "time", "hora", "momento"]))
-        || has(w, &["should", "devo", "deveria", "vale"]) && buy
+        || has(
+            w,
+            &[
+                "should",
+                "devo",
+                "deveria",
+                "vale",
+                "need",
+                "precisa",
+                "preciso",
+                "precisamos",
+            ],
+        ) && buy
     {
         return Some(Ask::WhenToBuy);
     }
@@ -1026,6 +1047,34 @@ mod tests {
                 Some(Ask::Propose { .. })
             ),
             "a question about a delivery proposes nothing"
+        );
+    }
+
+    #[test]
+    fn adjustments_and_needs() {
+        assert_eq!(
+            q("set coffee stock to 40"),
+            propose(Change::Count { counted: 40 })
+        );
+        assert_eq!(
+            q("acertar o estoque do leite para 25"),
+            propose(Change::Count { counted: 25 })
+        );
+        assert_eq!(
+            q("adjust mugs to 12"),
+            propose(Change::Count { counted: 12 })
+        );
+        assert_eq!(
+            q("set the minimum of coffee to 30"),
+            None,
+            "a minimum, not a count"
+        );
+        assert_eq!(q("do we need to order coffee?"), Some(Ask::WhenToBuy));
+        assert_eq!(q("precisamos comprar leite?"), Some(Ask::WhenToBuy));
+        assert_eq!(q("até quando dura o leite?"), Some(Ask::DaysOfCover));
+        assert_eq!(
+            q("quantos dias faltam para acabar o café?"),
+            Some(Ask::DaysOfCover)
         );
     }
 
