@@ -7,7 +7,7 @@ use super::interpreter::{Answer, Proposal, Session};
 use super::period::DateRange;
 use super::proposals;
 use super::query::{Ask, Change, Query};
-use super::text::Lang;
+use super::text::{t, Lang};
 use crate::ports::ForecastPoint;
 use crate::product_view::ProductView;
 use crate::tools::insight::{Outlook, Outlooks, RankMetric, RankOrder, Ranking, SalesSummary};
@@ -32,17 +32,9 @@ pub(super) struct Target {
     pub name: String,
 }
 
-fn t(lang: Lang, en: String, pt: String) -> String {
-    match lang {
-        Lang::En => en,
-        Lang::Pt => pt,
-    }
-}
-
 /// A figure as the tool gave it: `3`, `1.71` (never more decimals than the tool's rounding).
 fn num(x: f64) -> String {
-    let rounded = (x * 100.0).round() / 100.0;
-    format!("{rounded}")
+    format!("{}", crate::tools::insight::round(x, 2))
 }
 
 impl Session<'_> {

@@ -6,7 +6,7 @@
 use super::answers::{self, Target};
 use super::period::{self, DateRange};
 use super::query::{self, Ask, Query};
-use super::text::{self, Lang, Period};
+use super::text::{self, has_any, has_prefix, t, Lang, Period};
 use super::ToolCallView;
 use crate::tools::{ToolCaller, ToolError, Tools};
 use chrono::{DateTime, Duration, Utc};
@@ -101,16 +101,6 @@ impl Session<'_> {
         });
         result
     }
-}
-
-fn has_any(words: &[String], any: &[&str]) -> bool {
-    words.iter().any(|w| any.contains(&w.as_str()))
-}
-
-fn has_prefix(words: &[String], prefixes: &[&str]) -> bool {
-    words
-        .iter()
-        .any(|w| prefixes.iter().any(|p| w.starts_with(p)))
 }
 
 fn detect(words: &[String], has_number: bool) -> Option<Intent> {
@@ -385,13 +375,6 @@ fn suggestions(words: &[String], catalog: &[(String, String)]) -> Vec<String> {
 
 fn int(v: &Value) -> i64 {
     v.as_i64().unwrap_or(0)
-}
-
-fn t(lang: Lang, en: String, pt: String) -> String {
-    match lang {
-        Lang::En => en,
-        Lang::Pt => pt,
-    }
 }
 
 fn date(at: &Value) -> String {

@@ -6,6 +6,7 @@
 //! told apart by [`super::interpreter`].
 
 use super::period::{self, DateRange};
+use super::text::{has_any, has_prefix};
 use crate::tools::insight::RankOrder;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -65,16 +66,6 @@ pub struct Query {
     pub limit: Option<usize>,
 }
 
-fn has(words: &[String], any: &[&str]) -> bool {
-    words.iter().any(|w| any.contains(&w.as_str()))
-}
-
-fn starts(words: &[String], prefixes: &[&str]) -> bool {
-    words
-        .iter()
-        .any(|w| prefixes.iter().any(|p| w.starts_with(p)))
-}
-
 /// Words that make a sentence a question rather than a statement ("how many did we sell?" is
 /// not "we sold 3").
 const QUESTION: &[&str] = &[
@@ -121,8 +112,8 @@ fn limit(words: &[String]) -> Option<usize> {
 }
 
 fn ask(w: &[String]) -> Option<Ask> {
-    let question = has(w, QUESTION);
-    let refill = starts(
+    let question = has_any(w, QUESTION);
+    let refill = has_prefix(
         w,
         &[
             "refill",
@@ -139,7 +130,7 @@ fn ask(w: &[String]) -> Option<Ask> {
     let n = quantity(w);
 
     // Changes, proposed only.
-    if has(
+    if has_any(
         w,
         &[
             "cancel", "cancele", "cancelar", "cancela", "cancelem", "anule", "anular", "stop",
@@ -153,32 +144,32 @@ fn ask(w: &[String]) -> Option<Ask> {
     if let Some(counted) = n {
         // "set coffee stock to 40", "acertar o estoque do leite para 25": a count, unless it
         // is the minimum being set.
-        let adjust = (starts(w, &["adjust", "ajust", "acert", "correct", "corrig"])
-            || (has(w, &["set", "defina", "definir", "coloque"])
-                && has(w, &["stock", "estoque", "inventory"])))
-            && !starts(w, &["minim", "reorder"]);
+        let adjust = (has_prefix(w, &["adjust", "ajust", "acert", "correct", "corrig"])
+            || (has_any(w, &["set", "defina", "definir", "coloque"])
+                && has_any(w, &["stock", "estoque", "inventory"])))
+            && !has_prefix(w, &["minim", "reorder"]);
         if adjust
-            || starts(
+            || has_prefix(
                 w,
                 &[
                     "count", "contamos", "contei", "contagem", "contad", "recont",
                 ],
             )
-            || (has(w, &["actually", "really", "verdade"])
-                && has(w, &["there", "are", "ha", "temos"]))
+            || (has_any(w, &["actually", "really", "verdade"])
+                && has_any(w, &["there", "are", "ha", "temos"]))
         {
             return Some(Ask::Propose {
                 change: Change::Count { counted },
             });
         }
     }
-    let receive_verb = has(
+    let receive_verb = has_any(
         w,
         &[
             "receive", "receba", "receber", "recebe", "recebam", "mark", "marque", "dar", "entrada",
         ],
     );
-    let received = starts(
+    let received = has_prefix(
         w,
         &[
             "receiv",
@@ -194,7 +185,7 @@ fn ask(w: &[String]) -> Option<Ask> {
     );
     // "pedidos recebidos" lists received refills; "chegaram 10 do pedido" and "the coffee
     // delivery arrived" report one.
-    let arrived = has(
+    let arrived = has_any(
         w,
         &[
             "arrived",
@@ -216,7 +207,7 @@ fn ask(w: &[String]) -> Option<Ask> {
                 change: Change::Receive { quantity },
             });
         }
-        let record = has(
+        let record = has_any(
             w,
             &[
                 "record",
@@ -234,7 +225,7 @@ fn ask(w: &[String]) -> Option<Ask> {
                 "anotar",
             ],
         );
-        let statement = has(
+        let statement = has_any(
             w,
             &[
                 "sold", "vendemos", "vendi", "vendeu", "vendeste", "vendido", "vendidos",
@@ -248,8 +239,8 @@ fn ask(w: &[String]) -> Option<Ask> {
     }
 
     // Measures.
-    let who = has(w, &["who", "whom", "quem"]);
-    if starts(
+    let who = has_any(w, &["who", "whom", "quem"]);
+    if has_prefix(
         w,
         &[
             "supplier",
@@ -260,40 +251,41 @@ fn ask(w: &[String]) -> Option<Ask> {
             "provid",
             "distribuid",
         ],
-    ) || (who && (sells(w) || starts(w, &["buy", "compr", "vend"])))
+    ) || (who && (sells(w) || has_prefix(w, &["buy", "compr", "vend"])))
     {
         return Some(Ask::Supplier);
     }
     if who
-        || (starts(w, &["chang", "alter", "mud", "mexeu", "mexer"]) && has(w, &["what", "que"]))
-        || starts(w, &["timeline", "audit", "historico"])
+        || (has_prefix(w, &["chang", "alter", "mud", "mexeu", "mexer"])
+            && has_any(w, &["what", "que"]))
+        || has_prefix(w, &["timeline", "audit", "historico"])
     {
         return Some(Ask::WhoChanged);
     }
-    let runs_out = (has(w, &["run", "runs", "running", "ran"]) && has(w, &["out"]))
-        || starts(
+    let runs_out = (has_any(w, &["run", "runs", "running", "ran"]) && has_any(w, &["out"]))
+        || has_prefix(
             w,
             &[
                 "esgot", "acab", "stockout", "zerar", "zera", "faltar", "falte",
             ],
         )
-        || (has(w, &["out"])
-            && has(w, &["of"])
-            && has(w, &["stock"])
-            && has(w, &["will", "going", "when"]))
-        || (has(w, &["ficar", "fica", "ficaremos", "ficamos"]) && has(w, &["sem"]));
-    let how_many_days = has(w, &["how", "quantos", "quantas"]) && has(w, &["days", "dias"]);
+        || (has_any(w, &["out"])
+            && has_any(w, &["of"])
+            && has_any(w, &["stock"])
+            && has_any(w, &["will", "going", "when"]))
+        || (has_any(w, &["ficar", "fica", "ficaremos", "ficamos"]) && has_any(w, &["sem"]));
+    let how_many_days = has_any(w, &["how", "quantos", "quantas"]) && has_any(w, &["days", "dias"]);
     // "do we have enough milk for the week?", "will the bread last until friday?": cover.
-    if has(w, &["enough", "suficiente", "aguenta", "aguentar"])
-        || (has(w, &["will", "vai"]) && starts(w, &["last", "dur"]))
+    if has_any(w, &["enough", "suficiente", "aguenta", "aguentar"])
+        || (has_any(w, &["will", "vai"]) && has_prefix(w, &["last", "dur"]))
     {
         return Some(Ask::DaysOfCover);
     }
     if runs_out && !how_many_days {
         return Some(Ask::RunOut);
     }
-    if has(w, &["days", "dias", "cover", "cobertura"])
-        && (has(
+    if has_any(w, &["days", "dias", "cover", "cobertura"])
+        && (has_any(
             w,
             &[
                 "left",
@@ -315,18 +307,20 @@ fn ask(w: &[String]) -> Option<Ask> {
             ],
         ) || runs_out)
         && !sells(w)
-        && !(has(w, &["last", "past", "ultimos", "ultimas"])
+        && !(has_any(w, &["last", "past", "ultimos", "ultimas"])
             && w.iter().any(|x| x.parse::<i64>().is_ok()))
     {
         return Some(Ask::DaysOfCover);
     }
-    if (has(w, &["how", "quanto"]) && has(w, &["long", "tempo"]) && starts(w, &["last", "dur"]))
-        || (has(w, &["when", "quando", "until", "ate"]) && starts(w, &["dur", "lasts"]))
-        || starts(w, &["cobertura"])
+    if (has_any(w, &["how", "quanto"])
+        && has_any(w, &["long", "tempo"])
+        && has_prefix(w, &["last", "dur"]))
+        || (has_any(w, &["when", "quando", "until", "ate"]) && has_prefix(w, &["dur", "lasts"]))
+        || has_prefix(w, &["cobertura"])
     {
         return Some(Ask::DaysOfCover);
     }
-    let buy = starts(
+    let buy = has_prefix(
         w,
         &[
             "buy",
@@ -342,12 +336,12 @@ fn ask(w: &[String]) -> Option<Ask> {
             "reabastecer",
         ],
     );
-    if (has(w, &["when", "quando"]) && buy)
-        || (has(
+    if (has_any(w, &["when", "quando"]) && buy)
+        || (has_any(
             w,
             &["best", "melhor", "cheapest", "barato", "good", "bom", "boa"],
-        ) && has(w, &["day", "dia", "time", "hora", "momento"]))
-        || has(
+        ) && has_any(w, &["day", "dia", "time", "hora", "momento"]))
+        || has_any(
             w,
             &[
                 "should",
@@ -363,7 +357,7 @@ fn ask(w: &[String]) -> Option<Ask> {
     {
         return Some(Ask::WhenToBuy);
     }
-    if starts(
+    if has_prefix(
         w,
         &[
             "price", "preco", "cost", "custo", "custa", "custar", "custara",
@@ -372,14 +366,14 @@ fn ask(w: &[String]) -> Option<Ask> {
         return Some(Ask::PriceAhead);
     }
     // "top 5 products this month", "our slowest movers": a ranking by units sold.
-    let ranked_items = has(
+    let ranked_items = has_any(
         w,
         &[
             "products", "items", "produtos", "itens", "product", "produto",
         ],
-    ) && has(w, &["top", "best", "worst", "bottom", "melhores", "piores"]);
+    ) && has_any(w, &["top", "best", "worst", "bottom", "melhores", "piores"]);
     let sold = sells(w)
-        || has(
+        || has_any(
             w,
             &[
                 "sellers",
@@ -395,7 +389,7 @@ fn ask(w: &[String]) -> Option<Ask> {
         )
         || ranked_items;
     if sold {
-        let worst = has(
+        let worst = has_any(
             w,
             &[
                 "worst",
@@ -414,7 +408,7 @@ fn ask(w: &[String]) -> Option<Ask> {
                 "encalhados",
             ],
         );
-        let best = has(
+        let best = has_any(
             w,
             &[
                 "best",
@@ -441,7 +435,7 @@ fn ask(w: &[String]) -> Option<Ask> {
                 order: RankOrder::Top,
             });
         }
-        if has(
+        if has_any(
             w,
             &[
                 "average",
@@ -464,7 +458,7 @@ fn ask(w: &[String]) -> Option<Ask> {
             return Some(Ask::DailyAverage);
         }
         // "movements"/"entradas" stay with the movements of the older intents.
-        if !starts(w, &["moviment", "movement"]) {
+        if !has_prefix(w, &["moviment", "movement"]) {
             return Some(Ask::UnitsSold);
         }
     }

@@ -26,6 +26,26 @@ impl Lang {
     }
 }
 
+/// The text in the conversation's language.
+pub fn t(lang: Lang, en: String, pt: String) -> String {
+    match lang {
+        Lang::En => en,
+        Lang::Pt => pt,
+    }
+}
+
+/// Any of the words is one of `any`.
+pub fn has_any(words: &[String], any: &[&str]) -> bool {
+    words.iter().any(|w| any.contains(&w.as_str()))
+}
+
+/// Any of the words starts with one of `prefixes` (stems: "vend" finds "vendemos").
+pub fn has_prefix(words: &[String], prefixes: &[&str]) -> bool {
+    words
+        .iter()
+        .any(|w| prefixes.iter().any(|p| w.starts_with(p)))
+}
+
 /// Lower case, accents folded (`feijão` -> `feijao`), punctuation as spaces.
 pub fn fold(text: &str) -> String {
     deunicode::deunicode(text)

@@ -35,7 +35,8 @@ pub struct ProductSales {
     pub stockout_days: i64,
 }
 
-fn round(x: f64, decimals: i32) -> f64 {
+/// `x` to `decimals` places: the one rounding of every figure a tool or the chat shows.
+pub fn round(x: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (x * scale).round() / scale
 }
