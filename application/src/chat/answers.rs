@@ -432,30 +432,39 @@ fn rank_text(lang: Lang, r: &Ranking, range: DateRange) -> String {
     )
 }
 
+/// "a refill of 50 is expected on 2026-12-13, too late", when the product has an open refill.
+fn refill_clause(lang: Lang, p: &Outlook) -> Option<String> {
+    let r = p.open_refill.as_ref()?;
+    let on = r
+        .expected_on
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "?".into());
+    let timely = match (p.covered_by_refill, lang) {
+        (true, Lang::En) => "in time",
+        (false, Lang::En) => "too late",
+        (true, Lang::Pt) => "a tempo",
+        (false, Lang::Pt) => "tarde demais",
+    };
+    Some(t(
+        lang,
+        format!("a refill of {} is expected on {on}, {timely}", r.quantity),
+        format!(
+            "uma reposição de {} é esperada em {on}, {timely}",
+            r.quantity
+        ),
+    ))
+}
+
+/// The refill clause as a sentence of its own, after an answer's last one.
 fn refill_note(lang: Lang, p: &Outlook) -> String {
-    match &p.open_refill {
-        None => String::new(),
-        Some(r) => {
-            let on = r
-                .expected_on
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "?".into());
-            let timely = match (p.covered_by_refill, lang) {
-                (true, Lang::En) => "in time",
-                (false, Lang::En) => "too late",
-                (true, Lang::Pt) => "a tempo",
-                (false, Lang::Pt) => "tarde demais",
-            };
-            t(
-                lang,
-                format!(" A refill of {} is expected on {on}, {timely}.", r.quantity),
-                format!(
-                    " Uma reposição de {} é esperada em {on}, {timely}.",
-                    r.quantity
-                ),
-            )
-        }
-    }
+    refill_clause(lang, p).map_or_else(String::new, |c| {
+        let mut chars = c.chars();
+        let first: String = chars
+            .next()
+            .map(|f| f.to_uppercase().collect())
+            .unwrap_or_default();
+        format!(" {first}{}.", chars.as_str())
+    })
 }
 
 fn one_outlook(lang: Lang, p: &Outlook) -> String {
@@ -542,9 +551,7 @@ fn runs_out_text(lang: Lang, items: &[Outlook], horizon: DateRange) -> String {
                     "{} ({}) em {on}, {} disponíveis",
                     p.name, p.sku, p.available
                 ),
-            ) + &refill_note(lang, p)
-                .trim_end_matches('.')
-                .replace(". ", ", ")
+            ) + &refill_clause(lang, p).map_or_else(String::new, |c| format!(" ({c})"))
         })
         .collect();
     t(
